@@ -1,0 +1,207 @@
+"""The Kipoi dataloader for regions: BED + FASTA (+ bigWig tracks, + feature vectors).
+
+`IntervalDataset` is the base of every epizoo region dataloader. It re-centres each BED interval
+to the model's input width and returns, per region:
+
+* ``seq``: the one-hot window, with the bigWig tracks appended as extra channels after the bases
+  (FactorNet's layout) or, with ``tracks_input``, as an input of their own;
+* a feature vector (``feature_input``): the per-cell-type vector (e.g. expression PCs), then the
+  per-region features (e.g. annotation overlap flags), concatenated in that order;
+* metadata: ``ranges`` (the window, as Kipoi's ``GenomicRanges``) and ``padded`` (the window ran
+  past a chromosome end and was N-padded).
+
+Kipoi drives it through ``batch_iter``, which here builds whole batches with one gather per
+chromosome instead of collating per-sample dictionaries (the per-sample path, ``__getitem__``,
+is kept for Kipoi's shuffling and multi-worker loading). `batch_for_windows` builds the same
+inputs for arbitrary windows, so the variant-effect and interpretation plugins can ask any entry's
+dataloader for the reference inputs around a variant.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from kipoi.data import Dataset
+
+from .genome import Genome
+from .intervals import read_bed, resize
+from .onehot import DNA
+from .tracks import BigWigTracks
+
+
+def read_feature_vector(path: str | Path) -> np.ndarray:
+    """Read a feature vector: one value per line, in the first (tab-separated) column.
+
+    This is the format of FactorNet's per-cell ``meta.txt`` (``value<TAB>name``).
+    """
+    frame = pd.read_csv(path, sep="\t", header=None, comment="#")
+    values = pd.to_numeric(frame[0], errors="coerce")
+    if values.isna().any():
+        line = int(np.flatnonzero(values.isna())[0]) + 1
+        raise ValueError(f"{path}, line {line}: {frame[0][line - 1]!r} is not a number")
+    return values.to_numpy(dtype=np.float32)
+
+
+class IntervalDataset(Dataset):
+    """Regions of a BED file as model inputs.
+
+    Parameters
+    ----------
+    intervals_file
+        BED3+ file of regions (gzip allowed).
+    fasta_file
+        Indexed (or indexable) reference FASTA, plain or bgzip.
+    width
+        Model input width; every region is re-centred to it.
+    bigwig_files
+        bigWig tracks, in channel order. Default: none.
+    track_names
+        Names of the tracks (default: file stems).
+    tracks_input
+        Name of a separate input for the tracks, ``(width, n_tracks)``. Default None: the tracks
+        are appended to ``seq`` as channels after the bases.
+    cell_features
+        A vector shared by all regions (e.g. a cell type's expression PCs).
+    region_features
+        ``(n_regions, k)`` array of per-region features, in BED order.
+    feature_input
+        Name of the feature-vector input. Default ``"features"``.
+    seq_input
+        Name of the sequence input. Default ``"seq"``.
+    alphabet, n_value, channels_first, dtype
+        One-hot encoding (see `epizoo.dataloaders.onehot.encode_bytes`).
+    centring
+        How to re-centre, see `epizoo.dataloaders.intervals.resize`.
+    """
+
+    def __init__(
+        self,
+        intervals_file: str | Path,
+        fasta_file: str | Path,
+        width: int,
+        bigwig_files: Sequence[str | Path] = (),
+        track_names: Sequence[str] | None = None,
+        tracks_input: str | None = None,
+        cell_features: np.ndarray | None = None,
+        region_features: np.ndarray | None = None,
+        feature_input: str = "features",
+        seq_input: str = "seq",
+        alphabet: str = DNA,
+        n_value: float = 0.0,
+        channels_first: bool = False,
+        dtype: np.dtype | str = np.float32,
+        centring: str = "kipoiseq",
+    ) -> None:
+        self.intervals_file = Path(intervals_file)
+        self.regions = read_bed(intervals_file)
+        self.width = int(width)
+        self.starts, self.ends = resize(
+            self.regions["start"].to_numpy(), self.regions["end"].to_numpy(), self.width, centring
+        )
+        self.chroms = self.regions["chrom"].to_numpy(dtype=object)
+        self.genome = Genome(fasta_file)
+        self.tracks = BigWigTracks(bigwig_files, track_names) if len(bigwig_files) else None
+        self.tracks_input = tracks_input
+        self.features = _combine_features(cell_features, region_features, len(self.regions))
+        self.feature_input = feature_input
+        self.seq_input = seq_input
+        self.encoding = dict(
+            alphabet=alphabet, n_value=n_value, dtype=np.dtype(dtype), channels_first=channels_first
+        )
+
+    def __len__(self) -> int:
+        return len(self.regions)
+
+    def __getitem__(self, index: int) -> dict:
+        batch = self._region_batch(np.array([index]))
+        return _first_of(batch)
+
+    def batch_iter(
+        self, batch_size: int = 32, shuffle: bool = False, num_workers: int = 0,
+        drop_last: bool = False, **kwargs,
+    ) -> Iterator[dict]:
+        """Batches in BED order, built whole; shuffling or worker processes use Kipoi's path."""
+        if shuffle or num_workers:
+            return super().batch_iter(batch_size, shuffle, num_workers, drop_last, **kwargs)
+        stop = len(self) - (len(self) % batch_size if drop_last else 0)
+        return (
+            self._region_batch(np.arange(i, min(i + batch_size, stop)))
+            for i in range(0, stop, batch_size)
+        )
+
+    def _region_batch(self, rows: np.ndarray) -> dict:
+        features = self.features[rows] if self.features is not None else None
+        ids = self.regions["name"].to_numpy()[rows] if "name" in self.regions else None
+        return self.batch_for_windows(self.chroms[rows], self.starts[rows], features, ids)
+
+    def batch_for_windows(
+        self,
+        chroms: Sequence[str] | np.ndarray,
+        starts: Sequence[int] | np.ndarray,
+        features: np.ndarray | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> dict:
+        """Model inputs and metadata for windows of this dataset's width at ``starts``.
+
+        ``features`` gives the per-window feature rows; by default the cell-type vector alone
+        (when the dataset has one and no per-region features).
+        """
+        chroms = np.asarray(chroms, dtype=object)
+        starts = np.asarray(starts, dtype=np.int64)
+        seq, padded = self.genome.one_hot_batch(chroms, starts, self.width, **self.encoding)
+        inputs = {self.seq_input: seq}
+        if self.tracks is not None:
+            tracks = self.tracks.values_batch(chroms, starts, self.width).astype(seq.dtype)
+            inputs.update(self._place_tracks(seq, tracks))
+        if self.features is not None:
+            if features is None:
+                features = np.broadcast_to(self.features[0], (len(starts), self.features.shape[1]))
+            inputs[self.feature_input] = np.ascontiguousarray(features)
+        return {"inputs": inputs, "metadata": _metadata(chroms, starts, self.width, ids, padded)}
+
+    def _place_tracks(self, seq: np.ndarray, tracks: np.ndarray) -> dict:
+        if self.tracks_input is not None:
+            if self.encoding["channels_first"]:
+                tracks = np.ascontiguousarray(np.swapaxes(tracks, 1, 2))
+            return {self.tracks_input: tracks}
+        axis = 1 if self.encoding["channels_first"] else 2
+        if self.encoding["channels_first"]:
+            tracks = np.swapaxes(tracks, 1, 2)
+        return {self.seq_input: np.concatenate([seq, tracks], axis=axis)}
+
+
+def _combine_features(
+    cell_features: np.ndarray | None, region_features: np.ndarray | None, n_regions: int
+) -> np.ndarray | None:
+    """Per-region feature matrix: the cell-type vector, then the region features."""
+    parts = []
+    if cell_features is not None:
+        cell = np.asarray(cell_features, dtype=np.float32).reshape(1, -1)
+        parts.append(np.repeat(cell, n_regions, axis=0))
+    if region_features is not None:
+        region = np.asarray(region_features, dtype=np.float32).reshape(n_regions, -1)
+        parts.append(region)
+    return np.concatenate(parts, axis=1) if parts else None
+
+
+def _metadata(chroms, starts, width, ids, padded) -> dict:
+    n = len(starts)
+    if ids is None:
+        ids = np.array([f"{c}:{s}-{s + width}" for c, s in zip(chroms, starts)], dtype=object)
+    ranges = {
+        "chr": np.asarray(chroms, dtype=object),
+        "start": starts,
+        "end": starts + width,
+        "id": np.asarray(ids, dtype=object),
+        "strand": np.full(n, "*", dtype=object),
+    }
+    return {"ranges": ranges, "padded": padded}
+
+
+def _first_of(batch):
+    """The first sample of a batch (nested dicts of arrays)."""
+    if isinstance(batch, dict):
+        return {key: _first_of(value) for key, value in batch.items()}
+    return batch[0]

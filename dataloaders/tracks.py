@@ -1,0 +1,118 @@
+"""Per-base signal from bigWig files (DNase cuts, mappability, coverage), through pyBigWig.
+
+`BigWigTracks` reads any number of bigWig files as channels of one array: ``(width, n_tracks)``
+per window, ``(batch, width, n_tracks)`` per batch. Missing values (NaN, uncovered bases) read as
+0; a chromosome that a file lacks reads as zeros, with one warning per file and chromosome; bases
+past a chromosome end read as 0. Reverse complementing a window reverses its tracks in position.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pyBigWig
+
+from .contigs import ContigResolver
+
+logger = logging.getLogger(__name__)
+
+
+class BigWigTracks:
+    """Several bigWig files read together as the channels of one array.
+
+    Parameters
+    ----------
+    paths
+        bigWig files, in channel order.
+    names
+        Channel names. Default: the file names without suffix.
+    """
+
+    def __init__(self, paths: Sequence[str | Path], names: Sequence[str] | None = None) -> None:
+        self.paths = [Path(p) for p in paths]
+        self.names = list(names) if names is not None else [p.stem for p in self.paths]
+        if len(self.names) != len(self.paths):
+            raise ValueError(f"{len(self.names)} track names for {len(self.paths)} bigWig files")
+        self._handles: list | None = None
+        self._resolvers = [ContigResolver(self._open(p).chroms(), str(p)) for p in self.paths]
+        self._warned: set[tuple[int, str]] = set()
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_handles"] = None
+        return state
+
+    @staticmethod
+    def _open(path: Path):
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"bigWig file {path} does not exist. Fix: pass the path of an existing bigWig."
+            )
+        try:
+            handle = pyBigWig.open(str(path))
+        except RuntimeError:
+            handle = None
+        if handle is None or not handle.isBigWig():
+            raise ValueError(f"{path} is not a readable bigWig file. Fix: convert it with bedGraphToBigWig.")
+        return handle
+
+    @property
+    def handles(self) -> list:
+        if self._handles is None:
+            self._handles = [self._open(p) for p in self.paths]
+        return self._handles
+
+    def values(self, chrom: str, start: int, end: int) -> np.ndarray:
+        """Signal of every track over ``[start, end)``: float32 ``(end - start, n_tracks)``."""
+        out = np.zeros((end - start, len(self.paths)), dtype=np.float32)
+        for track in range(len(self.paths)):
+            out[:, track] = self._track_values(track, chrom, start, end)
+        return out
+
+    def values_batch(
+        self,
+        chroms: Sequence[str] | np.ndarray,
+        starts: Sequence[int] | np.ndarray,
+        width: int,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Signal of many windows of one width: float32 ``(batch, width, n_tracks)``.
+
+        ``out``, when given, is filled in place.
+        """
+        starts = np.asarray(starts, dtype=np.int64)
+        if isinstance(chroms, str):
+            chroms = [chroms] * len(starts)
+        if out is None:
+            out = np.empty((len(starts), width, len(self.paths)), dtype=np.float32)
+        for row, (chrom, start) in enumerate(zip(chroms, starts)):
+            for track in range(len(self.paths)):
+                out[row, :, track] = self._track_values(track, chrom, int(start), int(start) + width)
+        return out
+
+    def _track_values(self, track: int, chrom: str, start: int, end: int) -> np.ndarray:
+        values = np.zeros(end - start, dtype=np.float32)
+        name = self._resolvers[track].resolve(chrom)
+        if name is None:
+            self._warn_missing(track, chrom)
+            return values
+        length = self.handles[track].chroms(name)
+        lo, hi = max(start, 0), min(end, length)
+        if hi > lo:
+            read = self.handles[track].values(name, lo, hi, numpy=True)
+            values[lo - start : hi - start] = np.nan_to_num(read, nan=0.0)
+        return values
+
+    def _warn_missing(self, track: int, chrom: str) -> None:
+        if (track, chrom) not in self._warned:
+            self._warned.add((track, chrom))
+            logger.warning(
+                "chromosome %r is not in bigWig %s; its signal reads as zeros",
+                chrom,
+                self.paths[track],
+            )

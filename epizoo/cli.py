@@ -1,0 +1,65 @@
+"""The ``epizoo`` command line: one sub-command per module of `epizoo.commands`.
+
+Sub-commands are imported only when run, so ``epizoo --help`` stays fast; each module provides
+``add_arguments(parser)`` and ``run(args) -> int``. Later features add a line to `COMMANDS`.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from importlib import import_module
+
+from . import __version__
+
+#: name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "info": ("epizoo.commands.info", "show versions, the zoo, cache and mirror folders"),
+    "list": ("epizoo.commands.list_entries", "list the zoo's entries"),
+    "fetch": ("epizoo.commands.fetch", "fetch (and convert) the weights of entries into the cache"),
+    "source": ("epizoo.commands.source", "register the zoo as a Kipoi model source"),
+    "simulate": ("epizoo.commands.simulate", "write a seeded synthetic genome, tracks, peaks and VCF"),
+    "onehot": ("epizoo.commands.onehot", "one-hot encode BED regions of a FASTA into an .npz"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="epizoo",
+        description="A Kipoi-compatible model zoo for regulatory genomics, and its plugins.",
+    )
+    parser.add_argument("--version", action="version", version=f"epizoo {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log errors only, no progress bars")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        commands.add_parser(name, help=help_text, description=help_text, add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the process exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    known, rest = parser.parse_known_args(argv)
+    if known.command is None:
+        parser.print_help()
+        return 0
+    module_name, help_text = COMMANDS[known.command]
+    module = import_module(module_name)
+    sub = argparse.ArgumentParser(prog=f"epizoo {known.command}", description=help_text)
+    module.add_arguments(sub)
+    args = sub.parse_args(rest)
+    args.quiet, args.verbose = known.quiet, known.verbose
+    level = logging.ERROR if known.quiet else logging.INFO if known.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(module.run(args) or 0)
+    except (FileNotFoundError, ValueError, KeyError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"epizoo {known.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

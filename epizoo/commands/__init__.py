@@ -1,0 +1,1 @@
+"""Sub-commands of the ``epizoo`` CLI (see `epizoo.cli.COMMANDS`)."""

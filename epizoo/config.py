@@ -1,0 +1,29 @@
+"""Where epizoo keeps its files: the cache, and the offline mirrors searched before a download.
+
+* ``EPIZOO_CACHE``: downloaded and converted weights, FASTA indexes, the mirror index.
+  Default: ``$XDG_CACHE_HOME/epizoo`` (``~/.cache/epizoo``).
+* ``EPIZOO_MIRROR``: one or more folders (``os.pathsep``-separated) holding published files
+  under any path; a file is found there by its checksum (see `epizoo.weights`).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    """The cache folder, created on first use."""
+    root = os.environ.get("EPIZOO_CACHE")
+    if not root:
+        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        root = os.path.join(xdg, "epizoo")
+    path = Path(root).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def mirror_dirs() -> list[Path]:
+    """The offline mirror folders named by ``EPIZOO_MIRROR`` that exist."""
+    value = os.environ.get("EPIZOO_MIRROR", "")
+    folders = [Path(p).expanduser() for p in value.split(os.pathsep) if p.strip()]
+    return [folder for folder in folders if folder.is_dir()]

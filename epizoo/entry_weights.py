@@ -1,0 +1,116 @@
+"""Resolve a zoo entry's ``weights`` specification to a verified safetensors file.
+
+model.yaml ``args.weights`` takes one of three forms; each carries the sha256 of the safetensors
+file the entry was made with, which is checked on every load:
+
+``{file: weights.safetensors, sha256: ...}``
+    weights committed with the entry (path relative to the entry's folder);
+``{download: {url: ..., md5: ...}, sha256: ...}``
+    a published safetensors file, fetched through the `epizoo.weights.WeightStore`;
+``{convert: <converter>, from: {<role>: {url: ..., md5: ...}, ...}, sha256: ...}``
+    the authors' files, fetched through the store and converted on first load into the cache
+    (see `epizoo.conversion.CONVERTERS`).
+
+Kipoi turns any nested mapping with a ``url`` into a ``RemoteFile`` (keeping url and md5 only),
+which is why the sha256 sits beside the reference rather than inside it; the sha256 and size of
+published source files come from the zoo's ``files.tsv`` manifests.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import __version__
+from .config import cache_dir
+from .weights import FileRef, WeightStore, save_safetensors, sha256sum
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_weights(spec: Mapping[str, Any], base_dir: str | Path = ".", store: WeightStore | None = None) -> tuple[Path, str]:
+    """``(path, sha256)`` of the safetensors file that ``spec`` describes.
+
+    Parameters
+    ----------
+    spec
+        The ``weights`` mapping of a model.yaml (see the module docstring).
+    base_dir
+        Folder that relative ``file`` paths are relative to.
+    store
+        Where published files come from. Default: a `WeightStore` from the environment.
+    """
+    if "sha256" not in spec:
+        raise ValueError(f"weights specification {dict(spec)} has no sha256 of the safetensors file")
+    store = store or WeightStore()
+    if "file" in spec:
+        return Path(base_dir) / spec["file"], spec["sha256"]
+    if "download" in spec:
+        return store.fetch(with_manifest(spec["download"])), spec["sha256"]
+    if "convert" in spec:
+        return converted_weights(spec["convert"], spec["from"], store, spec["sha256"]), spec["sha256"]
+    raise ValueError(f"weights specification needs one of file, download, convert; got {sorted(spec)}")
+
+
+def converted_weights(
+    converter: str, sources: Mapping[str, Any], store: WeightStore, sha256: str | None = None
+) -> Path:
+    """Cached safetensors converted from ``sources``.
+
+    Converts when the cache has no copy, or (after a converter change) one whose sha256 is not
+    the expected ``sha256``.
+    """
+    from epizoo.conversion import get_converter
+
+    refs = {role: with_manifest(ref) for role, ref in sources.items()}
+    key = hashlib.sha256(
+        json.dumps([converter, sorted((r, ref.md5 or ref.sha256) for r, ref in refs.items())]).encode()
+    ).hexdigest()[:24]
+    target = cache_dir() / "converted" / converter / key / "weights.safetensors"
+    if target.exists() and (sha256 is None or sha256sum(target) == sha256):
+        return target
+    paths = {role: store.fetch(ref) for role, ref in refs.items()}
+    logger.info("converting %s with %s", ", ".join(p.name for p in paths.values()), converter)
+    config, state_dict = get_converter(converter)(paths)
+    save_safetensors(target, state_dict, conversion_metadata(converter, config, refs))
+    return target
+
+
+def conversion_metadata(converter: str, config: Mapping, refs: Mapping[str, FileRef]) -> dict:
+    """Provenance stored in converted weights: what they were made from, and how."""
+    return {
+        "config": dict(config),
+        "converter": converter,
+        "converted_from": {
+            role: {"url": ref.url, "md5": ref.md5, "sha256": ref.sha256} for role, ref in sorted(refs.items())
+        },
+        "epizoo_version": __version__,
+    }
+
+
+def with_manifest(ref: Any) -> FileRef:
+    """A `FileRef` completed (sha256, size) from the zoo's ``files.tsv`` manifests when listed."""
+    ref = FileRef.from_any(ref)
+    row = _manifest().get(ref.md5 or "") or _manifest().get(ref.sha256 or "")
+    if row is None:
+        return ref
+    return FileRef(url=ref.url or row["url"], md5=ref.md5 or row["md5"],
+                   sha256=ref.sha256 or row["sha256"], bytes=ref.bytes or int(row["bytes"]))
+
+
+@lru_cache(maxsize=1)
+def _manifest() -> dict[str, dict]:
+    """Rows of every ``files.tsv`` under the zoo, keyed by md5 and by sha256."""
+    from epizoo.zoo import ZOO_ROOT
+
+    rows: dict[str, dict] = {}
+    for path in sorted(ZOO_ROOT.rglob("files.tsv")):
+        for row in pd.read_csv(path, sep="\t", dtype=str).to_dict("records"):
+            rows[row["md5"]] = rows[row["sha256"]] = row
+    return rows

@@ -1,0 +1,120 @@
+"""Find zoo entries by name or folder, load them through Kipoi, and register the zoo with Kipoi.
+
+A model is named either by its zoo name (``FactorNet/FOXA1/onePeak_DGF``, resolved under
+`epizoo.zoo.ZOO_ROOT`) or by an entry folder (any Kipoi entry, inside the zoo or not).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from epizoo.zoo import ZOO_ROOT
+
+
+def _local_source(root: Path):
+    from kipoi.sources import LocalSource
+
+    return LocalSource(str(root))
+
+
+def resolve(model: str | Path) -> tuple[Path, str]:
+    """``(source root, name within it)`` of a zoo name or an entry folder.
+
+    A zoo name wins over a same-named relative folder. An entry folder is a folder with a
+    model.yaml, or the path of a member of a Kipoi template group (``<group>/<member>``, which
+    has no folder of its own).
+
+    Raises
+    ------
+    ValueError
+        When ``model`` is neither an entry folder nor a zoo entry.
+    """
+    name = str(model).strip("/")
+    if not os.path.isabs(str(model)) and name in list_entries():
+        return ZOO_ROOT, name
+    path = Path(model).resolve()
+    if (path / "model.yaml").exists():
+        return path.parent, path.name
+    group = _group_root(path)
+    if group is not None and str(path.relative_to(group)) in _group_members(group):
+        return group.parent, str(path.relative_to(group.parent))
+    raise ValueError(
+        f"{model!r} is neither an entry folder nor a zoo entry. Fix: give a folder with a "
+        "model.yaml, or one of the names that `epizoo list` prints."
+    )
+
+
+def _group_root(path: Path) -> Path | None:
+    """The Kipoi template group (folder with model-template.yaml + models.tsv) above ``path``."""
+    for folder in [path, *path.parents]:
+        if (folder / "models.tsv").exists() and (folder / "model-template.yaml").exists():
+            return folder
+    return None
+
+
+def _group_members(group: Path) -> list[str]:
+    import pandas as pd
+
+    return list(pd.read_csv(group / "models.tsv", sep="\t", comment="#")["model"])
+
+
+def list_entries() -> list[str]:
+    """Names of all entries of the zoo, template-group members included."""
+    source = _local_source(ZOO_ROOT)
+    return sorted(source._list_components("model"))
+
+
+def get_model(model: str | Path, with_dataloader: bool = True):
+    """Load an entry as a Kipoi model (``model.pipeline``, ``predict_on_batch``, ...).
+
+    Parameters
+    ----------
+    model
+        Zoo name or entry folder.
+    with_dataloader
+        Attach the entry's default dataloader (and so ``model.pipeline``).
+    """
+    import kipoi
+
+    root, name = resolve(model)
+    return kipoi.get_model(name, source=_local_source(root), with_dataloader=with_dataloader)
+
+
+def get_model_description(model: str | Path):
+    """The parsed model.yaml (``kipoi.specs.ModelDescription``) of an entry, without loading it."""
+    root, name = resolve(model)
+    return _local_source(root).get_model_descr(name)
+
+
+def kipoi_config_path() -> Path:
+    """Kipoi's config file (it depends on HOME only)."""
+    return Path(os.path.expanduser("~")) / ".kipoi" / "config.yaml"
+
+
+def register_kipoi_source(name: str = "epizoo", root: Path = ZOO_ROOT) -> Path:
+    """Add (or update) a ``type: local`` source for the zoo in Kipoi's config.
+
+    With ``name="kipoi"`` the zoo replaces Kipoi's default source, so that ``kipoi predict
+    FactorNet/...`` works without ``--source``; the previous default is kept as ``kipoi-previous``.
+
+    Returns
+    -------
+    pathlib.Path
+        The config file written.
+    """
+    path = kipoi_config_path()
+    config = yaml.safe_load(path.read_text()) if path.exists() else None
+    config = config or {}
+    sources = config.setdefault("model_sources", {})
+    entry = {"type": "local", "local_path": str(root)}
+    if name == "kipoi" and sources.get("kipoi", entry) != entry:
+        sources["kipoi-previous"] = sources["kipoi"]
+    sources[name] = entry
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as tmp:
+        yaml.safe_dump(config, tmp, sort_keys=False)
+    os.replace(tmp.name, path)
+    return path

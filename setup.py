@@ -1,0 +1,33 @@
+"""Map the design card's top-level folders onto subpackages of the one `epizoo` distribution.
+
+Everything else (metadata, dependencies, entry points) lives in pyproject.toml; setuptools cannot
+express "folder X is package epizoo.Y, with all its subpackages" declaratively, hence this file.
+"""
+from setuptools import find_packages, setup
+
+TOP_LEVEL = {
+    "epizoo": "epizoo",
+    "epizoo.dataloaders": "dataloaders",
+    "epizoo.plugins": "plugins",
+    "epizoo.conversion": "conversion",
+    "epizoo.zoo": "zoo",
+}
+
+
+def _packages() -> tuple[list[str], dict[str, str]]:
+    packages, package_dir = [], {}
+    for package, folder in TOP_LEVEL.items():
+        package_dir[package] = folder
+        packages.append(package)
+        packages += [f"{package}.{sub}" for sub in find_packages(folder)]
+    return packages, package_dir
+
+
+PACKAGES, PACKAGE_DIR = _packages()
+
+setup(
+    packages=PACKAGES,
+    package_dir=PACKAGE_DIR,
+    # zoo entries (model.yaml, dataloader.yaml, models.tsv, small weights) travel with the package
+    package_data={"epizoo.zoo": ["**/*.yaml", "**/*.tsv", "**/*.txt", "**/*.safetensors", "**/*.json", "**/*.md"]},
+)

@@ -1,0 +1,60 @@
+import logging
+
+import numpy as np
+import pyBigWig
+import pytest
+
+from epizoo.dataloaders.tracks import BigWigTracks
+
+
+@pytest.fixture
+def bigwigs(tmp_path):
+    """Two bigWigs on chr1 (length 100): one with a gap and NaN, one constant; chr2 only in the first."""
+    first, second = tmp_path / "dnase.bw", tmp_path / "map.bw"
+    with pyBigWig.open(str(first), "w") as bw:
+        bw.addHeader([("chr1", 100), ("chr2", 50)])
+        bw.addEntries(["chr1", "chr1"], [0, 20], ends=[10, 30], values=[1.5, float("nan")])
+        bw.addEntries("chr1", 40, values=[2.0, 3.0, 4.0], span=1, step=1)
+        bw.addEntries(["chr2"], [0], ends=[50], values=[9.0])
+    with pyBigWig.open(str(second), "w") as bw:
+        bw.addHeader([("chr1", 100)])
+        bw.addEntries(["chr1"], [0], ends=[100], values=[0.5])
+    return first, second
+
+
+def test_values_per_base_with_gaps_and_nan_as_zero(bigwigs):
+    tracks = BigWigTracks(bigwigs)
+    values = tracks.values("chr1", 5, 45)
+    assert values.shape == (40, 2) and values.dtype == np.float32
+    np.testing.assert_array_equal(values[:5, 0], 1.5)       # 5..10 covered
+    np.testing.assert_array_equal(values[5:35, 0], 0.0)     # gap and NaN -> 0
+    np.testing.assert_array_equal(values[35:38, 0], [2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(values[:, 1], 0.5)
+
+
+def test_past_the_end_reads_zero_and_names_are_reconciled(bigwigs):
+    tracks = BigWigTracks(bigwigs)
+    values = tracks.values_batch(["1", "chr1"], [-2, 98], 4)
+    np.testing.assert_array_equal(values[0, :, 0], [0, 0, 1.5, 1.5])
+    np.testing.assert_array_equal(values[1, :, 1], [0.5, 0.5, 0, 0])
+
+
+def test_missing_chromosome_reads_zeros_with_one_warning(bigwigs, caplog):
+    tracks = BigWigTracks(bigwigs)
+    with caplog.at_level(logging.WARNING):
+        first = tracks.values("chr2", 0, 10)
+        tracks.values("chr2", 10, 20)
+    np.testing.assert_array_equal(first[:, 0], 9.0)
+    np.testing.assert_array_equal(first[:, 1], 0.0)
+    warnings = [r for r in caplog.records if "not in bigWig" in r.message]
+    assert len(warnings) == 1 and "map.bw" in warnings[0].getMessage()
+
+
+def test_bad_paths_are_clear_errors(tmp_path, bigwigs):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        BigWigTracks([tmp_path / "absent.bw"])
+    (tmp_path / "text.bw").write_text("not a bigwig")
+    with pytest.raises(ValueError, match="not a readable bigWig"):
+        BigWigTracks([tmp_path / "text.bw"])
+    with pytest.raises(ValueError, match="2 track names"):
+        BigWigTracks([bigwigs[0]], names=["a", "b"])
