@@ -143,8 +143,16 @@ class VcfVariants:
         self.region = region
         self.rejected: list[RejectedAllele] = []
         self.on_reject = on_reject or self.rejected.append
-        self.counts: Counter = Counter()
         self.header: list[str] = []
+        self._records = self._alleles_seen = self._scored = 0
+        self._reasons: Counter = Counter()
+
+    @property
+    def counts(self) -> Counter:
+        """Records read, allele rows, scored alleles, and the count of each reject reason."""
+        return Counter(
+            records=self._records, alleles=self._alleles_seen, scored=self._scored, **self._reasons
+        )
 
     def __iter__(self) -> Iterator[Variant]:
         for line_number, line in self._lines():
@@ -153,7 +161,7 @@ class VcfVariants:
                 continue
             if not line.strip():
                 continue
-            self.counts["records"] += 1
+            self._records += 1
             yield from self._alleles(line, line_number)
 
     # -- reading -----------------------------------------------------------------------------
@@ -184,16 +192,15 @@ class VcfVariants:
 
     # -- one record --------------------------------------------------------------------------
     def _alleles(self, line: str, number: int) -> Iterator[Variant]:
-        fields = line.split("\t")
+        fields = line.split("\t", 5)
         if len(fields) < 5 or not fields[1].strip().isdigit():
-            self.counts["alleles"] += 1
+            self._alleles_seen += 1
             detail = "fewer than 5 tab-separated columns" if len(fields) < 5 else "POS is not a number"
             self._reject(RejectedAllele(*_first_five(fields), UNPARSEABLE, number, detail))
             return
-        chrom, pos_text, id_, ref, alts = (f.strip() for f in fields[:5])
-        alt_list = [a for a in alts.split(",")] if alts not in ("", ".") else ["."]
-        for allele, alt in enumerate(alt_list, start=1):
-            self.counts["alleles"] += 1
+        chrom, pos_text, id_, ref, alts = [f.strip() for f in fields[:5]]
+        for allele, alt in enumerate(alts.split(",") if alts else ["."], start=1):
+            self._alleles_seen += 1
             reason = _allele_problem(ref, alt)
             variant = Variant(chrom, int(pos_text), id_ or ".", ref.upper(), alt.upper(), number, allele)
             detail = ""
@@ -204,7 +211,7 @@ class VcfVariants:
                     RejectedAllele(chrom, pos_text, id_ or ".", ref, alt, reason, number, detail)
                 )
                 continue
-            self.counts["scored"] += 1
+            self._scored += 1
             yield variant
 
     def _check_against_genome(self, variant: Variant) -> tuple[str | None, str, Variant]:
@@ -223,13 +230,12 @@ class VcfVariants:
         return REF_MISMATCH, f"genome has {reference}", variant
 
     def _reject(self, rejected: RejectedAllele) -> None:
-        self.counts[rejected.reason] += 1
+        self._reasons[rejected.reason] += 1
         self.on_reject(rejected)
 
     def reconciles(self) -> bool:
         """True when every allele row was either scored or rejected (check after iterating)."""
-        rejected = sum(v for k, v in self.counts.items() if k not in ("records", "alleles", "scored"))
-        return self.counts["alleles"] == self.counts["scored"] + rejected
+        return self._alleles_seen == self._scored + sum(self._reasons.values())
 
 
 def _allele_problem(ref: str, alt: str) -> str | None:
