@@ -44,8 +44,36 @@ def read_bed(path: str | Path, names: list[str] | None = None) -> pd.DataFrame:
         ``end <= start``.
     """
     path = Path(path)
+    compressed = _is_gzip(path)
+    rows = _fast_rows(path, compressed)
+    if rows is None:  # headers, comments, blank or ragged lines: read line by line
+        rows = _careful_rows(path, compressed)
+    width = rows.shape[1] - 1
+    extra = names or (BED_NAMES[3:] + [f"col{i}" for i in range(6, width)])
+    rows.columns = BED_NAMES[:3] + list(extra[: width - 3]) + ["line"]
+    _parse_coordinates(rows, path)
+    return rows
+
+
+def _fast_rows(path: Path, compressed: bool) -> pd.DataFrame | None:
+    """A plain BED (no headers, no blank lines, same column count everywhere) read by pandas,
+    or None when the file needs the careful parser."""
+    try:
+        frame = pd.read_csv(
+            path, sep="\t", header=None, dtype={0: str}, skip_blank_lines=False,
+            keep_default_na=False, compression="gzip" if compressed else None, quoting=3,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
+        return None
+    if frame.shape[1] < 3 or frame[1].dtype.kind != "i" or frame[2].dtype.kind != "i":
+        return None
+    frame["line"] = np.arange(1, len(frame) + 1)
+    return frame
+
+
+def _careful_rows(path: Path, compressed: bool) -> pd.DataFrame:
     rows, line_numbers = [], []
-    opener = gzip.open if _is_gzip(path) else open
+    opener = gzip.open if compressed else open
     with opener(path, "rt") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
@@ -61,11 +89,8 @@ def read_bed(path: str | Path, names: list[str] | None = None) -> pd.DataFrame:
             rows.append(fields)
             line_numbers.append(number)
     width = max((len(r) for r in rows), default=3)
-    extra = names or (BED_NAMES[3:] + [f"col{i}" for i in range(6, width)])
-    columns = BED_NAMES[:3] + list(extra[: width - 3])
-    frame = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], columns=columns[:width])
+    frame = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], columns=range(width))
     frame["line"] = np.asarray(line_numbers, dtype=np.int64)
-    _parse_coordinates(frame, path)
     return frame
 
 

@@ -94,23 +94,38 @@ def conversion_metadata(converter: str, config: Mapping, refs: Mapping[str, File
     }
 
 
+def published_file(url: str, store: WeightStore | None = None) -> Path:
+    """Local verified copy of a file listed by URL in a zoo ``files.tsv`` manifest."""
+    row = _manifest().get(url)
+    if row is None:
+        raise ValueError(f"{url} is not listed in any files.tsv of the zoo, so it has no checksum")
+    return (store or WeightStore()).fetch(with_manifest({"url": url, "md5": row["md5"], "sha256": row["sha256"]}))
+
+
 def with_manifest(ref: Any) -> FileRef:
     """A `FileRef` completed (sha256, size) from the zoo's ``files.tsv`` manifests when listed."""
     ref = FileRef.from_any(ref)
     row = _manifest().get(ref.md5 or "") or _manifest().get(ref.sha256 or "")
     if row is None:
         return ref
-    return FileRef(url=ref.url or row["url"], md5=ref.md5 or row["md5"],
-                   sha256=ref.sha256 or row["sha256"], bytes=ref.bytes or int(row["bytes"]))
+    return FileRef(
+        url=ref.url or row["url"] or None,
+        md5=ref.md5 or row["md5"] or None,
+        sha256=ref.sha256 or row["sha256"] or None,
+        bytes=ref.bytes or (int(row["bytes"]) if row["bytes"] else None),
+    )
 
 
 @lru_cache(maxsize=1)
 def _manifest() -> dict[str, dict]:
-    """Rows of every ``files.tsv`` under the zoo, keyed by md5 and by sha256."""
+    """Rows of every ``files.tsv`` under the zoo, keyed by md5, by sha256 and by URL."""
     from epizoo.zoo import ZOO_ROOT
 
     rows: dict[str, dict] = {}
     for path in sorted(ZOO_ROOT.rglob("files.tsv")):
-        for row in pd.read_csv(path, sep="\t", dtype=str).to_dict("records"):
-            rows[row["md5"]] = rows[row["sha256"]] = row
+        table = pd.read_csv(path, sep="\t", dtype=str, comment="#", keep_default_na=False)
+        for row in table.to_dict("records"):
+            for key in (row["md5"], row["sha256"], row["url"]):
+                if key:
+                    rows[key] = row
     return rows
