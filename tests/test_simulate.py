@@ -1,0 +1,342 @@
+"""The seeded simulator: determinism, and every documented rule checked against the files."""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from memelite.io import read_meme
+
+from epizoo.dataloaders.genome import Genome
+from epizoo.dataloaders.intervals import read_bed
+from epizoo.dataloaders.simulate import (
+    BIN_STEP,
+    BIN_WIDTH,
+    SimulatedGenome,
+    add_arguments,
+    bin_starts,
+    core_bin_labels,
+    default_meme_file,
+    reverse_complement,
+    run,
+    score_sequence,
+    simulate,
+)
+from epizoo.dataloaders.tracks import BigWigTracks
+from epizoo.dataloaders.variants import VcfVariants
+
+
+def _find_meme() -> Path | None:
+    try:
+        return default_meme_file()
+    except FileNotFoundError:
+        return None
+
+
+# The simulator plants HOCOMOCO v9 motifs, read from ../shared/data (or EPIZOO_MIRROR).
+pytestmark = pytest.mark.skipif(_find_meme() is None, reason="HOCOMOCO v9 MEME file not found")
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(monkeypatch, tmp_path):
+    """`Genome` may build FASTA indexes in the cache: keep it in a temporary folder."""
+    monkeypatch.setenv("EPIZOO_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory) -> SimulatedGenome:
+    """The default simulation (3 x 100 kb, 3 cell types, 5 TFs), generated once per module."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EPIZOO_CACHE", str(tmp_path_factory.mktemp("cache")))
+        return simulate(tmp_path_factory.mktemp("sim"), seed=0)
+
+
+@pytest.fixture(scope="module")
+def sites(sim) -> pd.DataFrame:
+    return sim.load_sites()
+
+
+@pytest.fixture(scope="module")
+def truth(sim) -> pd.DataFrame:
+    return sim.load_variants_truth()
+
+
+@pytest.fixture(scope="module")
+def pwms(sim) -> dict[str, np.ndarray]:
+    table = read_meme(str(default_meme_file()))
+    return {tf: table[key] / table[key].sum(axis=0) for tf, key in sim.motifs.items()}
+
+
+def _digests(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def _track_mean(tracks: BigWigTracks, frame: pd.DataFrame, start: str, end: str) -> float:
+    rows = frame.itertuples()
+    values = [tracks.values(r.chrom, getattr(r, start), getattr(r, end))[:, 0] for r in rows]
+    return float(np.concatenate(values).mean())
+
+
+# -- determinism and layout -----------------------------------------------------------------------
+def test_same_seed_gives_byte_identical_files(sim, tmp_path):
+    again = simulate(tmp_path / "again", seed=0)
+    first, second = _digests(sim.root), _digests(again.root)
+    assert first == second
+    assert len(first) > 40 and not any(".tmp" in name for name in first)
+
+
+def test_different_seed_gives_different_outputs(sim, tmp_path):
+    other = simulate(tmp_path / "other", seed=1)
+    first, second = _digests(sim.root), _digests(other.root)
+    assert first.keys() == second.keys()
+    for name in ("genome/genome.fa", "sites.tsv", "variants.vcf", "tracks/cellA.dnase.bw", "labels.tsv"):
+        assert first[name] != second[name], name
+
+
+def test_layout_manifest_and_round_trip(sim):
+    assert sorted(p.name for p in sim.fasta.parent.iterdir()) == ["genome.fa", "genome.fa.fai"]
+    manifest = json.loads(sim.manifest.read_text())
+    assert manifest["seed"] == 0 and manifest["parameters"]["chrom_length"] == 100_000
+    assert SimulatedGenome.from_manifest(sim.root) == sim
+    every_path = [sim.fasta, sim.sites, sim.labels, sim.vcf, sim.variants_truth, sim.expression_matrix,
+                  sim.chrom_sizes_file, *sim.bigwigs.values(), *sim.peaks.values(),
+                  *sim.expression.values(), *sim.meta.values()]
+    assert all(p.is_file() for p in every_path)
+    assert len(sim.bigwigs) == 3 * (1 + 5) and len(sim.peaks) == 3 * (1 + 5)
+    assert sim.chrom_sizes == {"chr1": 100_000, "chr2": 100_000, "chr3": 100_000}
+    assert sim.cell_types == ("cellA", "cellB", "cellC")
+
+
+def test_genome_background_n_runs_and_soft_mask(sim):
+    text = "".join(l.strip() for l in sim.fasta.read_text().splitlines() if not l.startswith(">"))
+    letters = np.frombuffer(text.encode(), dtype=np.uint8)
+    acgt = letters[np.isin(letters, list(b"ACGTacgt"))]
+    gc = np.isin(acgt, list(b"CGcg")).mean()
+    assert abs(gc - 0.41) < 0.01
+    assert 0 < (letters == ord("N")).sum() < 0.01 * len(letters)
+    assert np.isin(letters, list(b"acgt")).any()
+
+
+# -- sites --------------------------------------------------------------------------------------
+def test_every_planted_site_is_in_the_fasta_on_its_strand(sim, sites):
+    genome = Genome(sim.fasta)
+    assert set(sites["strand"]) == {"+", "-"}
+    for site in sites.itertuples():
+        planted = genome.sequence(site.chrom, site.core_start, site.core_end)
+        expected = site.sequence if site.strand == "+" else reverse_complement(site.sequence)
+        assert planted == expected, site.site_id
+        assert site.start <= site.core_start < site.core_end <= site.end
+
+
+def test_sites_do_not_overlap_and_scores_match_the_pwm(sites, pwms):
+    for _, group in sites.groupby("chrom"):
+        assert (group["start"].to_numpy()[1:] >= group["end"].to_numpy()[:-1]).all()
+    for site in sites.sample(30, random_state=0).itertuples():
+        assert score_sequence(site.sequence, pwms[site.tf]) == pytest.approx(site.score, abs=1e-3)
+    assert sites["tf"].value_counts().nunique() == 1   # motifs dealt in equal shares
+
+
+def test_binding_is_accessibility_and_expression(sim, sites):
+    expression = sim.load_expression()
+    for cell in sim.cell_types:
+        expressed = expression.loc[sites["tf"], cell].to_numpy() > 5.0
+        accessible = sites[f"accessible_{cell}"].to_numpy() == 1
+        np.testing.assert_array_equal(sites[f"bound_{cell}"].to_numpy() == 1, accessible & expressed)
+    a, b = sites["accessible_cellA"] == 1, sites["accessible_cellB"] == 1
+    assert 0.45 < (a & b).sum() / (a | b).sum() < 0.8   # ~60% overlap between cell types
+
+
+def test_cell_specific_tf_binds_only_where_it_is_expressed(sim, sites):
+    assert sim.expressed_in["CTCF"] == sim.cell_types          # ubiquitous
+    assert sim.expressed_in["FOXA1"] == ("cellA",)             # cell specific
+    foxa1 = sites[sites["tf"] == "FOXA1"]
+    assert foxa1["bound_cellA"].sum() > 5
+    assert foxa1["bound_cellB"].sum() == foxa1["bound_cellC"].sum() == 0
+    ctcf = sites[sites["tf"] == "CTCF"]
+    assert all(ctcf[f"bound_{c}"].sum() > 5 for c in sim.cell_types)
+    expression = sim.load_expression()
+    assert expression.loc["FOXA1", "cellA"] > 5.0 > expression.loc["FOXA1", ["cellB", "cellC"]].max()
+    assert len(read_bed(sim.chip_peaks["cellB"]["FOXA1"])) == 0
+    tracks = BigWigTracks([sim.chip_bigwigs["cellA"]["FOXA1"], sim.chip_bigwigs["cellB"]["FOXA1"]])
+    bound = foxa1[foxa1["bound_cellA"] == 1]
+    at_sites = np.concatenate([tracks.values(s.chrom, s.summit - 40, s.summit + 40)
+                               for s in bound.itertuples()])
+    assert at_sites[:, 0].mean() > 10 * at_sites[:, 1].mean()
+
+
+# -- expression files ---------------------------------------------------------------------------
+def test_expression_and_factornet_meta_files(sim):
+    for cell in sim.cell_types:
+        per_cell = pd.read_csv(sim.expression[cell], sep="\t")
+        assert list(per_cell.columns) == ["gene", "expression"]
+        assert per_cell["gene"].iloc[:5].tolist() == list(sim.tfs)
+        lines = sim.meta[cell].read_text().splitlines()
+        assert [l.split("\t")[1] for l in lines] == [f"GEPC{i}" for i in range(1, 9)]
+        float(lines[0].split("\t")[0])
+    pcs = np.array([np.loadtxt(sim.meta[c], usecols=0) for c in sim.cell_types])
+    assert np.abs(pcs[:, 0]).max() > 0 and np.allclose(pcs.sum(axis=0), 0, atol=1e-4)  # centred scores
+
+
+# -- variants -----------------------------------------------------------------------------------
+def test_vcf_reads_through_vcfvariants_with_no_rejects(sim, truth):
+    reader = VcfVariants(sim.vcf, genome=Genome(sim.fasta))
+    variants = list(reader)
+    assert reader.rejected == [] and reader.reconciles()
+    assert reader.counts["scored"] == reader.counts["records"] == len(truth) == 40
+    assert [v.id for v in variants] == truth["id"].tolist()
+    assert sum(line.startswith("##contig=<ID=chr") for line in reader.header) == 3
+    assert reader.header[0] == "##fileformat=VCFv4.2"
+
+
+def test_vcf_is_sorted_with_unique_ids_and_every_kind(sim, truth):
+    order = truth["chrom"].map({c: i for i, c in enumerate(sim.chrom_sizes)})
+    keys = list(zip(order, truth["pos"]))
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    assert truth["id"].is_unique
+    vcf_rows = [l.split("\t") for l in sim.vcf.read_text().splitlines() if not l.startswith("#")]
+    assert [(r[0], int(r[1]), r[2], r[3], r[4]) for r in vcf_rows] == list(
+        truth[["chrom", "pos", "id", "ref", "alt"]].itertuples(index=False, name=None))
+    assert truth["kind"].value_counts().to_dict() == dict.fromkeys(
+        ["breaks_site", "weakens_site", "neutral", "indel_in_site", "indel_outside"], 8)
+    indels = truth[truth["kind"].str.startswith("indel")]
+    assert (indels["ref"].str.len() > 1).any() and (indels["alt"].str.len() > 1).any()
+
+
+@pytest.mark.parametrize("kind", ["breaks_site", "weakens_site"])
+def test_motif_snvs_sit_in_bound_cores_and_lower_the_pwm_score(sites, truth, pwms, kind):
+    rows = truth[truth["kind"] == kind]
+    assert set(rows["site_strand"]) == {"+", "-"}
+    by_id = sites.set_index("site_id")
+    info = {tf: (p * np.log2(np.clip(p, 1e-12, 1) / np.array([.295, .205, .205, .295])[:, None])).sum(0)
+            for tf, p in pwms.items()}
+    for variant in rows.itertuples():
+        site = by_id.loc[variant.site_id]
+        position = variant.pos - 1
+        assert site.core_start <= position < site.core_end and site.chrom == variant.chrom
+        assert any(site[f"bound_{c}"] for c in ("cellA", "cellB", "cellC"))
+        offset = position - site.core_start if site.strand == "+" else site.core_end - 1 - position
+        alt = variant.alt if site.strand == "+" else reverse_complement(variant.alt)
+        mutated = site.sequence[:offset] + alt + site.sequence[offset + 1 :]
+        before = score_sequence(site.sequence, pwms[site.tf])
+        assert score_sequence(mutated, pwms[site.tf]) < before
+        target = info[site.tf].argmax() if kind == "breaks_site" else info[site.tf].argmin()
+        assert offset == target
+        if kind == "breaks_site":   # ALT is the least likely base there
+            column = pwms[site.tf][:, offset]
+            others = [b != site.sequence[offset] for b in "ACGT"]
+            assert column["ACGT".index(alt)] == column[others].min()
+            assert before - score_sequence(mutated, pwms[site.tf]) > 3
+
+
+def test_indels_and_neutral_variants_are_where_their_kind_says(sites, truth):
+    cores = sites.set_index("site_id")
+    for variant in truth[truth["kind"] == "indel_in_site"].itertuples():
+        site = cores.loc[variant.site_id]
+        changed_start = variant.pos                      # first base after the anchor (0-based)
+        assert site.core_start <= changed_start < site.core_end
+        assert len(variant.ref) != len(variant.alt) and variant.ref[0] == variant.alt[0]
+    outside = truth[truth["kind"].isin(["neutral", "indel_outside"])]
+    assert (outside["site_id"] == "").all()
+    for variant in outside.itertuples():
+        here = sites[sites["chrom"] == variant.chrom]
+        distance = np.maximum(here["start"] - variant.pos, variant.pos - here["end"]).min()
+        assert distance >= 500
+
+
+# -- labels -------------------------------------------------------------------------------------
+def test_labels_follow_the_core_overlap_rule(sim, sites):
+    labels = sim.load_labels()
+    assert len(labels) == 3 * len(bin_starts(100_000)) == 3 * ((100_000 - BIN_WIDTH) // BIN_STEP + 1)
+    assert ((labels["end"] - labels["start"]) == BIN_WIDTH).all()
+    for cell in sim.cell_types:
+        for tf in sim.tfs:
+            expected = np.zeros(len(labels), dtype=np.int64)
+            for site in sites[(sites["tf"] == tf) & (sites[f"bound_{cell}"] == 1)].itertuples():
+                on_chrom = (labels["chrom"] == site.chrom).to_numpy()
+                overlap = (np.minimum(labels["end"], site.core_end)
+                           - np.maximum(labels["start"], site.core_start)).to_numpy()
+                expected |= on_chrom & (2 * overlap > site.core_end - site.core_start)
+            column = f"{cell}.{tf}"
+            np.testing.assert_array_equal(labels[column].to_numpy(), expected, err_msg=column)
+    columns = labels.columns[3:]
+    assert labels["cellA.FOXA1"].sum() > 0 and labels["cellB.FOXA1"].sum() == 0
+    near = np.zeros(len(labels), dtype=bool)
+    for site in sites.itertuples():
+        same = labels["chrom"] == site.chrom
+        near |= (same & (labels["end"] > site.start) & (labels["start"] < site.end)).to_numpy()
+    assert labels.loc[~near, columns].to_numpy().sum() == 0
+
+
+def test_a_bin_is_positive_only_when_it_holds_more_than_half_of_a_core():
+    # bins: [0,200) [50,250) [100,300) [150,350) [200,400) [250,450)
+    labels = core_bin_labels(np.array([245]), np.array([255]), 6)   # halves at 250
+    np.testing.assert_array_equal(labels, [0, 0, 1, 1, 1, 0])
+    labels = core_bin_labels(np.array([10, 344]), np.array([21, 355]), 6)  # 11-bp cores
+    np.testing.assert_array_equal(labels, [1, 0, 0, 1, 1, 1])
+    assert core_bin_labels(np.array([], int), np.array([], int), 4).tolist() == [0, 0, 0, 0]
+
+
+# -- tracks and peaks ---------------------------------------------------------------------------
+def test_dnase_is_high_at_accessible_sites_with_a_footprint(sim, sites):
+    for cell in sim.cell_types:
+        tracks = BigWigTracks([sim.dnase_bigwigs[cell]])
+        accessible = sites[sites[f"accessible_{cell}"] == 1]
+        closed = sites[sites[f"accessible_{cell}"] == 0]
+        open_mean = _track_mean(tracks, accessible, "start", "end")
+        assert open_mean > 10 * _track_mean(tracks, closed, "start", "end")
+        bound = sites[sites[f"bound_{cell}"] == 1]
+        assert _track_mean(tracks, bound, "core_start", "core_end") < 0.3 * open_mean   # footprint
+        genome_mean = np.mean([tracks.values(c, 0, n)[:, 0].mean() for c, n in sim.chrom_sizes.items()])
+        assert open_mean > 5 * genome_mean
+
+
+def test_chip_coverage_peaks_at_bound_sites(sim, sites):
+    for cell, tf in [("cellA", "CTCF"), ("cellC", "HNF4A"), ("cellB", "MAX")]:
+        tracks = BigWigTracks([sim.chip_bigwigs[cell][tf]])
+        bound = sites[(sites["tf"] == tf) & (sites[f"bound_{cell}"] == 1)]
+        profiles = np.stack([tracks.values(s.chrom, s.start, s.end)[:, 0] for s in bound.itertuples()])
+        mean = profiles.mean(axis=0)
+        smooth = np.convolve(mean, np.ones(21) / 21, mode="same")
+        assert abs(int(smooth.argmax()) - 150) <= 20
+        assert mean[130:170].mean() > 10 * mean[:20].mean()
+        unbound = sites[(sites["tf"] == tf) & (sites[f"bound_{cell}"] == 0)]
+        assert _track_mean(tracks, unbound, "start", "end") < 0.2
+
+
+def test_peak_files_are_narrowpeak_of_the_bound_and_accessible_sites(sim, sites):
+    peaks = read_bed(sim.chip_peaks["cellA"]["CTCF"])
+    bound = sites[(sites["tf"] == "CTCF") & (sites["bound_cellA"] == 1)]
+    assert peaks.shape[1] == 10 + 1                      # 10 columns + read_bed's line number
+    assert peaks["name"].tolist() == bound["site_id"].tolist()
+    assert (peaks["start"] + peaks["col9"].astype(int) == bound["summit"].to_numpy()).all()
+    accessible = read_bed(sim.dnase_peaks["cellB"])
+    assert accessible["name"].tolist() == sites.loc[sites["accessible_cellB"] == 1, "site_id"].tolist()
+
+
+# -- API and CLI --------------------------------------------------------------------------------
+def test_cli_hook_writes_a_small_simulation(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args([str(tmp_path / "cli"), "--seed", "3", "--chroms", "2", "--length", "20000",
+                              "--cells", "2", "--sites-per-chrom", "10"])
+    assert run(args) == 0
+    result = SimulatedGenome.from_manifest(tmp_path / "cli")
+    assert result.seed == 3 and result.cell_types == ("cellA", "cellB")
+    assert result.chrom_sizes == {"chr1": 20_000, "chr2": 20_000}
+    assert len(result.load_sites()) == 20 and "simulated" in capsys.readouterr().out
+
+
+def test_bad_parameters_are_reported(tmp_path):
+    with pytest.raises(ValueError, match="sites_per_chrom"):
+        simulate(tmp_path, chrom_length=10_000, sites_per_chrom=50)
+    with pytest.raises(KeyError, match="NOT_A_TF"):
+        simulate(tmp_path, motifs=("CTCF", "NOT_A_TF"))
+    with pytest.raises(TypeError):
+        simulate(tmp_path, no_such_option=1)
