@@ -1,0 +1,296 @@
+"""FactorNet (Quang & Xie 2019) as released for ENCODE-DREAM: a Siamese reverse-complement network.
+
+The graph is the one the authors' Keras-1.1 ``model.json`` files describe (spec
+``seed_000_factornet.md`` §2.2, §2.3 and the "released weights" note)::
+
+    per strand, weights shared:
+      Conv1D(valid, relu) -> Dropout -> TimeDistributed Dense(relu) -> MaxPool(pool, stride)
+      -> Bidirectional LSTM (return_sequences, concat) -> Dropout -> Flatten -> Dense(relu)
+      -> [concat(meta) -> Dense(relu)] -> Dense(sigmoid)
+    output = mean of the two strands' sigmoid outputs   (Keras-1 ``Merge(mode='ave')``)
+
+Every size and activation is a constructor argument, so one class covers all released variants
+(5 or 6 input channels, 32-128 filters, 0/6/8/14 meta features, 1 or 19 tasks). The converter
+``epizoo.conversion.factornet.read_keras1_factornet`` reads them from ``model.json``.
+
+Input convention (Kipoi drop-in): ``forward(seq, meta_features=None)`` takes the forward strand
+only, ``seq`` of shape (batch, L, 4 + n_tracks), channels last, bases in A, C, G, T order followed
+by the tracks; the module builds the reverse complement itself (spec §2.3: ``seq[::-1, ::-1]`` on
+the bases, tracks reversed in position only). The LSTM is implemented here because the Keras-1
+default gate activation, ``hard_sigmoid`` = clip(0.2 x + 0.5, 0, 1), is not available in
+``torch.nn.LSTM``.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["FactorNet", "HardSigmoidBiLSTM", "reverse_complement", "ACTIVATIONS"]
+
+
+def _hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    # Theano 0.9 theano/tensor/nnet/sigm.py::hard_sigmoid: slope 0.2, shift 0.5, clip to [0, 1];
+    # Keras 1.1.1 keras/backend/theano_backend.py::hard_sigmoid calls it. (Keras 3's
+    # hard_sigmoid is relu6(x + 3) / 6, slope 1/6: a different function.)
+    return torch.clamp(0.2 * x + 0.5, 0.0, 1.0)
+
+
+def _linear(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "linear": _linear,
+    "relu": F.relu,
+    "sigmoid": torch.sigmoid,
+    "hard_sigmoid": _hard_sigmoid,
+    "tanh": torch.tanh,
+    "softplus": F.softplus,
+}
+
+
+def _activation(name: str, inplace: bool = False) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The named activation; ``inplace`` allows relu to overwrite a freshly computed tensor."""
+    if inplace and name == "relu":
+        return torch.relu_
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(f"unsupported activation {name!r}; known: {sorted(ACTIVATIONS)}") from None
+
+
+def reverse_complement(seq: torch.Tensor) -> torch.Tensor:
+    """Reverse complement of a channels-last batch (batch, L, 4 + n_tracks).
+
+    Positions are reversed; the four base channels are reversed in order (A,C,G,T -> T,G,C,A,
+    i.e. complemented); tracks are reversed in position only (spec §2.3, FactorNet
+    ``data_iter.py``: ``seq[::-1, ::-1]`` and ``bw[::-1]``; DGF and Unique35 are unstranded).
+    """
+    flipped = torch.flip(seq, dims=(1,))
+    bases = torch.flip(flipped[..., :4], dims=(-1,))
+    return torch.cat([bases, flipped[..., 4:]], dim=-1)
+
+
+class HardSigmoidBiLSTM(nn.Module):
+    """Keras-1.1 ``Bidirectional(LSTM(return_sequences=True), merge_mode='concat')``.
+
+    Parameters
+    ----------
+    input_size, hidden_size
+        Input features and units per direction.
+    activation, inner_activation
+        Keras-1 ``activation`` (cell/output) and ``inner_activation`` (gates).
+
+    Notes
+    -----
+    Weights per direction d (0 forward, 1 backward), gates concatenated in Keras-1's own order
+    i, f, c, o (keras 1.1.1 ``LSTM.build``: ``K.concatenate([W_i, W_f, W_c, W_o])``):
+    ``weight_ih[d]`` (input_size, 4H), ``weight_hh[d]`` (H, 4H), ``bias[d]`` (4H). The step is
+    keras 1.1.1 ``LSTM.step``: i, f, o = inner(x W + h U + b); c = f c + i act(.); h = o act(c),
+    from zero initial states. The backward output is reversed back to input time order before
+    the concatenation (keras 1.1.1 ``Bidirectional.call``: ``Y_rev = K.reverse(Y_rev, 1)``).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, activation: str = "tanh",
+                 inner_activation: str = "hard_sigmoid") -> None:
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.activation_name, self.inner_activation_name = activation, inner_activation
+        self._act, self._inner = _activation(activation), _activation(inner_activation)
+        self.weight_ih = nn.Parameter(torch.empty(2, input_size, 4 * hidden_size))
+        self.weight_hh = nn.Parameter(torch.empty(2, hidden_size, 4 * hidden_size))
+        self.bias = nn.Parameter(torch.zeros(2, 4 * hidden_size))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Keras-1 defaults: glorot_uniform W, orthogonal U, zero bias with forget bias one."""
+        hidden = self.hidden_size
+        with torch.no_grad():
+            for d in range(2):
+                nn.init.xavier_uniform_(self.weight_ih[d])
+                for g in range(4):
+                    nn.init.orthogonal_(self.weight_hh[d, :, g * hidden:(g + 1) * hidden])
+            self.bias.zero_()
+            self.bias[:, hidden:2 * hidden] = 1.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, T, input_size) -> (batch, T, 2 * hidden_size), forward units first."""
+        batch, steps, _ = x.shape
+        hidden = self.hidden_size
+        # Input projections of both directions for all steps at once (Keras-1 consume_less='cpu'
+        # precomputes them the same way, recurrent.py::time_distributed_dense). The backward
+        # direction reads the sequence reversed (go_backwards=True), so its steps are flipped
+        # here and step t of the loop advances both directions.
+        xw = torch.einsum("bti,dig->dtbg", x, self.weight_ih) + self.bias[:, None, None, :]
+        xw = torch.stack((xw[0], xw[1].flip(0)), dim=1)  # (T, 2, batch, 4H)
+        h = x.new_zeros(2, batch, hidden)
+        c = x.new_zeros(2, batch, hidden)
+        outputs = x.new_empty(steps, 2, batch, hidden)
+        for t in range(steps):
+            z = torch.baddbmm(xw[t], h, self.weight_hh)
+            gates = self._inner(z)  # i, f, (unused c slot), o
+            cell_input = self._act(z[..., 2 * hidden:3 * hidden])
+            c = gates[..., hidden:2 * hidden] * c + gates[..., :hidden] * cell_input
+            h = gates[..., 3 * hidden:] * self._act(c)
+            outputs[t] = h
+        # the backward outputs come in processing order; put them back in input time order,
+        # as keras 1.1.1 Bidirectional.call does (K.reverse(Y_rev, 1)) before concatenating
+        backward = outputs[:, 1].flip(0)
+        return torch.cat((outputs[:, 0], backward), dim=-1).transpose(0, 1)
+
+
+class FactorNet(nn.Module):
+    """FactorNet's released Siamese network; see the module docstring for the graph.
+
+    Parameters
+    ----------
+    n_channels
+        Input channels: 4 bases (A, C, G, T) plus the tracks.
+    seq_len
+        Input length L (1002 for the released models).
+    conv_filters, conv_width, conv_activation
+        Convolution1D ``nb_filter``, ``filter_length``, activation (valid padding, stride 1).
+    td_units, td_activation
+        The TimeDistributed Dense after the convolution; ``td_units=None`` leaves it out.
+    pool, pool_stride
+        MaxPooling1D ``pool_length`` and ``stride`` (valid); stride defaults to ``pool``.
+    lstm_units, lstm_activation, lstm_inner_activation
+        Units per direction of the bidirectional LSTM; ``lstm_units=0`` leaves it out (pooled
+        features are flattened directly). The authors' GlobalMaxPooling1D variant
+        (``utils.make_model`` with ``num_recurrent == 0``) is not covered.
+    dense_units, dense_activation
+        The Dense layer after Flatten.
+    n_tasks, output_activation
+        Output units (1 or 19 in the releases) and their activation.
+    n_meta, meta_dense_units, meta_dense_activation
+        Meta features concatenated after the dense layer (8 expression PCs, 6 GENCODE flags, or
+        both), followed by one more Dense (default: ``dense_units`` units).
+    conv_dropout, dropout, lstm_dropout_W, lstm_dropout_U
+        Training-time dropout rates as recorded in model.json. ``conv_dropout`` and ``dropout``
+        (after the BLSTM) are applied in train mode; the LSTM's own input/recurrent dropout is
+        recorded only (not applied). All are identities in eval mode.
+
+    Notes
+    -----
+    The module is constructed in eval mode (inference semantics, dropout off); call
+    ``.train()`` to train it.
+    """
+
+    def __init__(self, n_channels: int, seq_len: int, conv_filters: int, conv_width: int,
+                 pool: int, lstm_units: int, dense_units: int, n_tasks: int, n_meta: int = 0, *,
+                 td_units: int | None = None, pool_stride: int | None = None,
+                 conv_activation: str = "relu", td_activation: str = "relu",
+                 lstm_activation: str = "tanh", lstm_inner_activation: str = "hard_sigmoid",
+                 dense_activation: str = "relu", meta_dense_units: int | None = None,
+                 meta_dense_activation: str = "relu", output_activation: str = "sigmoid",
+                 conv_dropout: float = 0.0, dropout: float = 0.0,
+                 lstm_dropout_W: float = 0.0, lstm_dropout_U: float = 0.0) -> None:
+        super().__init__()
+        if n_channels < 4:
+            raise ValueError(f"n_channels must count the 4 bases plus tracks, got {n_channels}")
+        self.config = dict(
+            n_channels=n_channels, seq_len=seq_len, conv_filters=conv_filters,
+            conv_width=conv_width, pool=pool, lstm_units=lstm_units, dense_units=dense_units,
+            n_tasks=n_tasks, n_meta=n_meta, td_units=td_units, pool_stride=pool_stride or pool,
+            conv_activation=conv_activation, td_activation=td_activation,
+            lstm_activation=lstm_activation, lstm_inner_activation=lstm_inner_activation,
+            dense_activation=dense_activation, meta_dense_units=meta_dense_units,
+            meta_dense_activation=meta_dense_activation, output_activation=output_activation,
+            conv_dropout=conv_dropout, dropout=dropout, lstm_dropout_W=lstm_dropout_W,
+            lstm_dropout_U=lstm_dropout_U)
+        self.n_channels, self.seq_len, self.n_meta, self.n_tasks = n_channels, seq_len, n_meta, n_tasks
+        self.pool, self.pool_stride = pool, pool_stride or pool
+
+        self.conv = nn.Conv1d(n_channels, conv_filters, conv_width)
+        self._conv_act = _activation(conv_activation, inplace=True)  # on the conv's own output
+        self.conv_dropout = nn.Dropout(conv_dropout)
+        features = conv_filters
+        self.td = nn.Linear(features, td_units) if td_units else None
+        self._td_act = _activation(td_activation, inplace=True)
+        features = td_units or features
+        steps = self.pooled_length(seq_len)
+        self.blstm = (HardSigmoidBiLSTM(features, lstm_units, lstm_activation, lstm_inner_activation)
+                      if lstm_units else None)
+        features = 2 * lstm_units if lstm_units else features
+        self.dropout = nn.Dropout(dropout)
+        self.dense = nn.Linear(steps * features, dense_units)
+        self._dense_act = _activation(dense_activation)
+        head_in = dense_units
+        self.meta_dense = None
+        if n_meta:
+            self.meta_dense = nn.Linear(dense_units + n_meta, meta_dense_units or dense_units)
+            head_in = meta_dense_units or dense_units
+        self._meta_act = _activation(meta_dense_activation)
+        self.out = nn.Linear(head_in, n_tasks)
+        self._out_act = _activation(output_activation)
+        self.eval()
+
+    def pooled_length(self, seq_len: int) -> int:
+        """Steps after the valid convolution and the valid max pooling."""
+        conv_len = seq_len - self.config["conv_width"] + 1
+        if conv_len < self.pool:
+            raise ValueError(f"sequence length {seq_len} is too short for this network")
+        return (conv_len - self.pool) // self.pool_stride + 1
+
+    def _conv_channels_last(self, x: torch.Tensor) -> torch.Tensor:
+        """Valid conv1d of (B, L, C) to (B, L-w+1, k) without transposing copies.
+
+        A (B, L, C) tensor viewed as (B, C, 1, L) already has channels-last strides, and oneDNN's
+        channels-last conv2d is markedly faster on CPU than conv1d for these shapes (few input
+        channels, wide kernels); its output viewed back is (B, L-w+1, k) and contiguous.
+        """
+        weight = self.conv.weight.unsqueeze(2).contiguous(memory_format=torch.channels_last)
+        image = x.transpose(1, 2).unsqueeze(2).contiguous(memory_format=torch.channels_last)
+        y = F.conv2d(image, weight, self.conv.bias)  # (B, k, 1, L-w+1), channels last
+        return y.squeeze(2).transpose(1, 2)
+
+    def _max_pool(self, y: torch.Tensor) -> torch.Tensor:
+        """Valid max pooling over time of (B, L', F) (Keras-1 MaxPooling1D, border 'valid')."""
+        steps = (y.shape[1] - self.pool) // self.pool_stride + 1
+        if self.pool_stride == self.pool:
+            return y[:, :steps * self.pool].unflatten(1, (steps, self.pool)).amax(dim=2)
+        return F.max_pool1d(y.transpose(1, 2), self.pool, self.pool_stride).transpose(1, 2)
+
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
+        """One strand, (batch, L, C) -> the dense layer's activations (batch, dense_units)."""
+        y = self.conv_dropout(self._conv_act(self._conv_channels_last(x)))  # (B, L-w+1, k)
+        if self.td is not None:
+            y = self._td_act(self.td(y))
+        y = self._max_pool(y)  # (B, T, features)
+        if self.blstm is not None:
+            y = self.blstm(y)
+        y = self.dropout(y).flatten(1)  # (B, T * features): time-major, like Keras batch_flatten
+        return self._dense_act(self.dense(y))
+
+    def head_logits(self, hidden: torch.Tensor, meta_features: torch.Tensor | None) -> torch.Tensor:
+        """Dense activations (+ meta) -> pre-activation outputs (batch, n_tasks)."""
+        if self.meta_dense is not None:
+            if meta_features is None:
+                raise ValueError(f"this FactorNet needs meta_features of shape (batch, {self.n_meta})")
+            meta = meta_features.to(hidden.dtype).reshape(hidden.shape[0], self.n_meta)
+            hidden = self._meta_act(self.meta_dense(torch.cat([hidden, meta], dim=-1)))
+        return self.out(hidden)
+
+    def strand_logits(self, x: torch.Tensor, meta_features: torch.Tensor | None = None) -> torch.Tensor:
+        """Pre-activation outputs of one strand, as given (no reverse complement)."""
+        return self.head_logits(self.trunk(x), meta_features)
+
+    def forward_pair(self, seq: torch.Tensor, seq_rc: torch.Tensor,
+                     meta_features: torch.Tensor | None = None) -> torch.Tensor:
+        """The authors' two-input form: mean of the two strands' output activations."""
+        batch = seq.shape[0]
+        both = torch.cat([seq, seq_rc], dim=0)
+        meta = None if meta_features is None else torch.cat([meta_features, meta_features], dim=0)
+        probs = self._out_act(self.strand_logits(both, meta))
+        return 0.5 * (probs[:batch] + probs[batch:])  # Keras-1 Merge(mode='ave')
+
+    def forward(self, seq: torch.Tensor, meta_features: torch.Tensor | None = None) -> torch.Tensor:
+        """Averaged strand probabilities (batch, n_tasks) for a forward-strand batch (batch, L, C)."""
+        if seq.dim() != 3 or tuple(seq.shape[1:]) != (self.seq_len, self.n_channels):
+            raise ValueError(f"expected seq of shape (batch, {self.seq_len}, {self.n_channels}) "
+                             f"(channels last: A, C, G, T, then tracks), got {tuple(seq.shape)}")
+        seq = seq.to(self.conv.weight.dtype)
+        return self.forward_pair(seq, reverse_complement(seq), meta_features)
