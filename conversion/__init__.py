@@ -9,6 +9,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Callable
 
+from epizoo._lazy import submodule_getattr
+
+__getattr__ = submodule_getattr(__name__)
+
 #: converter name -> "module:function"; the function takes {role: Path} and returns
 #: (architecture config, state_dict).
 CONVERTERS: dict[str, str] = {

@@ -112,8 +112,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,6 +120,8 @@ import numpy as np
 import pandas as pd
 import pyBigWig
 import pysam
+
+from epizoo.atomic import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -738,7 +739,7 @@ def _chip_rates(
 
 def _write_bigwig(path: Path, chrom_sizes: dict[str, int], values: dict[str, np.ndarray]) -> None:
     """A bigWig of per-base float values, one run-length-encoded entry per constant run."""
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         handle = pyBigWig.open(str(tmp), "w")
         try:
             handle.addHeader(list(chrom_sizes.items()), maxZooms=_BIGWIG_ZOOMS)
@@ -1092,7 +1093,7 @@ def _write_fasta(path: Path, genome: dict[str, np.ndarray], soft_mask: dict[str,
         letters = _LETTERS[codes]
         letters[soft_mask[chrom] & (codes != _N)] += 32
         chunks.append(f">{chrom}\n".encode() + _wrap(letters, 60))
-    with _atomic(path) as tmp, _atomic(Path(f"{path}.fai")) as tmp_fai:
+    with atomic_path(path) as tmp, atomic_path(Path(f"{path}.fai")) as tmp_fai:
         tmp.write_bytes(b"".join(chunks))
         pysam.faidx(str(tmp), "--fai-idx", str(tmp_fai))
 
@@ -1111,20 +1112,8 @@ def _write_table(path: Path, frame: pd.DataFrame) -> None:
 
 
 def _write_text(path: Path, text: str) -> None:
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         tmp.write_text(text)
-
-
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _manifest(

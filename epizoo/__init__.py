@@ -7,6 +7,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from ._lazy import submodule_getattr
+
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -23,7 +25,10 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 
+_submodule = submodule_getattr(__name__)
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'epizoo' has no attribute {name!r}")
+    return _submodule(name)

@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("epizoo.commands.list_entries", "list the zoo's entries"),
     "fetch": ("epizoo.commands.fetch", "fetch (and convert) the weights of entries into the cache"),
     "source": ("epizoo.commands.source", "register the zoo as a Kipoi model source"),
+    "convert": ("epizoo.commands.convert", "convert published weights into a Kipoi entry"),
     "simulate": ("epizoo.commands.simulate", "write a seeded synthetic genome, tracks, peaks and VCF"),
     "onehot": ("epizoo.commands.onehot", "one-hot encode BED regions of a FASTA into an .npz"),
 }

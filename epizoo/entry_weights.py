@@ -1,15 +1,17 @@
 """Resolve a zoo entry's ``weights`` specification to a verified safetensors file.
 
-model.yaml ``args.weights`` takes one of three forms; each carries the sha256 of the safetensors
-file the entry was made with, which is checked on every load:
+model.yaml ``args.weights`` takes one of three forms; the sha256 of the safetensors file is
+checked on every load:
 
 ``{file: weights.safetensors, sha256: ...}``
     weights committed with the entry (path relative to the entry's folder);
 ``{download: {url: ..., md5: ...}, sha256: ...}``
     a published safetensors file, fetched through the `epizoo.weights.WeightStore`;
-``{convert: <converter>, from: {<role>: {url: ..., md5: ...}, ...}, sha256: ...}``
-    the authors' files, fetched through the store and converted on first load into the cache
-    (see `epizoo.conversion.CONVERTERS`).
+``{convert: <converter>, from: {<role>: {url: ..., md5: ...}, ...}[, sha256: ...]}``
+    the authors' files, fetched through the store (checked against their md5) and converted on
+    first load into the cache (see `epizoo.conversion.CONVERTERS`). The conversion records the
+    sha256 of what it wrote beside it, and every later load checks it; an entry may also pin
+    the sha256 (then a cached conversion that differs, e.g. after a converter change, is redone).
 
 Kipoi turns any nested mapping with a ``url`` into a ``RemoteFile`` (keeping url and md5 only),
 which is why the sha256 sits beside the reference rather than inside it; the sha256 and size of
@@ -27,8 +29,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__
 from .config import cache_dir
+from .atomic import write_text
 from .weights import FileRef, WeightStore, save_safetensors, sha256sum
 
 logger = logging.getLogger(__name__)
@@ -46,15 +48,16 @@ def resolve_weights(spec: Mapping[str, Any], base_dir: str | Path = ".", store: 
     store
         Where published files come from. Default: a `WeightStore` from the environment.
     """
+    store = store or WeightStore()
+    if "convert" in spec:
+        path = converted_weights(spec["convert"], spec["from"], store, spec.get("sha256"))
+        return path, spec.get("sha256") or _recorded_sha256(path)
     if "sha256" not in spec:
         raise ValueError(f"weights specification {dict(spec)} has no sha256 of the safetensors file")
-    store = store or WeightStore()
     if "file" in spec:
         return Path(base_dir) / spec["file"], spec["sha256"]
     if "download" in spec:
         return store.fetch(with_manifest(spec["download"])), spec["sha256"]
-    if "convert" in spec:
-        return converted_weights(spec["convert"], spec["from"], store, spec["sha256"]), spec["sha256"]
     raise ValueError(f"weights specification needs one of file, download, convert; got {sorted(spec)}")
 
 
@@ -73,24 +76,44 @@ def converted_weights(
         json.dumps([converter, sorted((r, ref.md5 or ref.sha256) for r, ref in refs.items())]).encode()
     ).hexdigest()[:24]
     target = cache_dir() / "converted" / converter / key / "weights.safetensors"
-    if target.exists() and (sha256 is None or sha256sum(target) == sha256):
+    if target.exists() and _recorded_sha256(target, missing_ok=True) and (
+        sha256 is None or sha256sum(target) == sha256
+    ):
         return target
     paths = {role: store.fetch(ref) for role, ref in refs.items()}
     logger.info("converting %s with %s", ", ".join(p.name for p in paths.values()), converter)
     config, state_dict = get_converter(converter)(paths)
-    save_safetensors(target, state_dict, conversion_metadata(converter, config, refs))
+    written = save_safetensors(target, state_dict, conversion_metadata(converter, config, refs))
+    write_text(_sha256_file(target), written + "\n")
     return target
 
 
+def _sha256_file(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _recorded_sha256(path: Path, missing_ok: bool = False) -> str | None:
+    """The sha256 recorded beside a converted file when it was written."""
+    record = _sha256_file(path)
+    if not record.exists():
+        if missing_ok:
+            return None
+        raise FileNotFoundError(f"{path} has no recorded sha256 ({record}); delete it to convert again")
+    return record.read_text().strip()
+
+
 def conversion_metadata(converter: str, config: Mapping, refs: Mapping[str, FileRef]) -> dict:
-    """Provenance stored in converted weights: what they were made from, and how."""
+    """Provenance stored in converted weights: what they were made from, and by which converter.
+
+    No timestamps or package versions, so that a conversion is byte-reproducible and an entry can
+    pin its sha256.
+    """
     return {
         "config": dict(config),
         "converter": converter,
         "converted_from": {
             role: {"url": ref.url, "md5": ref.md5, "sha256": ref.sha256} for role, ref in sorted(refs.items())
         },
-        "epizoo_version": __version__,
     }
 
 

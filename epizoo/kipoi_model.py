@@ -8,8 +8,8 @@ builds the architecture from ``epizoo.zoo`` and loads verified safetensors (see
     defined_as: epizoo.kipoi_model.ZooModel
     args:
       architecture: epizoo.zoo.FactorNet.architecture.FactorNet
-      config: {...}            # keyword arguments of the architecture
       weights: {...}           # see epizoo.entry_weights
+      config: {...}            # optional: keyword arguments of the architecture
 """
 from __future__ import annotations
 
@@ -32,16 +32,25 @@ def load_architecture(path: str) -> type[torch.nn.Module]:
     return getattr(import_module(module_name), name)
 
 
-def build_module(architecture: str, config: Mapping[str, Any], weights: Mapping[str, Any], base_dir: str = ".") -> torch.nn.Module:
-    """Instantiate an architecture and load its verified weights (in eval mode, on the CPU)."""
-    module = load_architecture(architecture)(**dict(config))
+def build_module(
+    architecture: str,
+    weights: Mapping[str, Any],
+    config: Mapping[str, Any] | None = None,
+    base_dir: str = ".",
+) -> torch.nn.Module:
+    """Instantiate an architecture and load its verified weights (in eval mode, on the CPU).
+
+    ``config`` defaults to the one recorded in the weights' metadata (every epizoo safetensors
+    file records the configuration it was made with); when both are given they must agree.
+    """
     path, sha256 = resolve_weights(weights, base_dir)
     state_dict, metadata = load_safetensors(path, sha256)
-    saved_config = metadata.get("config")
-    if saved_config is not None and saved_config != dict(config):
-        raise ValueError(
-            f"weights {path} were made for config {saved_config}, but model.yaml says {dict(config)}"
-        )
+    saved = metadata.get("config")
+    if config is None and saved is None:
+        raise ValueError(f"{path} records no architecture config; give `config` in model.yaml")
+    if config is not None and saved is not None and dict(saved) != dict(config):
+        raise ValueError(f"weights {path} were made for config {saved}, but model.yaml says {dict(config)}")
+    module = load_architecture(architecture)(**dict(config if config is not None else saved))
     module.load_state_dict(state_dict, strict=True)
     return module.eval()
 
@@ -53,10 +62,10 @@ class ZooModel(PyTorchModel):
     ----------
     architecture
         Dotted path of the ``torch.nn.Module`` class.
-    config
-        Its keyword arguments.
     weights
         The weights specification (see `epizoo.entry_weights`).
+    config
+        Keyword arguments of the architecture; default: those recorded in the weights.
     auto_use_cuda
         Run on CUDA when it is available (Kipoi's convention). ``EPIZOO_DEVICE`` overrides.
     """
@@ -66,17 +75,37 @@ class ZooModel(PyTorchModel):
     def __init__(
         self,
         architecture: str,
-        config: Mapping[str, Any],
         weights: Mapping[str, Any],
+        config: Mapping[str, Any] | None = None,
         auto_use_cuda: bool = True,
     ) -> None:
-        self.model = build_module(architecture, config, weights, os.getcwd())
+        self._entry_dir = os.getcwd()  # Kipoi builds the model inside the entry's folder
+        self.model = build_module(architecture, weights, config, self._entry_dir)
         device = os.environ.get("EPIZOO_DEVICE") or (
             "cuda" if auto_use_cuda and torch.cuda.is_available() else "cpu"
         )
         self.model = self.model.to(device)
         self.use_cuda = device.startswith("cuda")
         self.grad_hooks = []
+
+    @property
+    def test(self):
+        """The entry's ``test`` section (Kipoi's ``ModelTest``)."""
+        return self._test
+
+    @test.setter
+    def test(self, test) -> None:
+        # kipoi test opens a relative test.expect against the caller's working directory
+        # (kipoi/cli/main.py cli_test); resolve it against the entry's folder instead.
+        expect = getattr(test, "expect", None)
+        if isinstance(expect, str) and not os.path.isabs(expect):
+            test.expect = os.path.join(self._entry_dir, expect)
+        self._test = test
+
+    @staticmethod
+    def _sufficient_deps(dependencies) -> bool:
+        """Kipoi warns unless a dependency mentions 'pytorch'; epizoo entries need torch."""
+        return any("torch" in str(d) for d in getattr(dependencies, "pip", []))
 
     def predict_on_batch(self, x: Any) -> np.ndarray | dict | list:
         """Predictions for one batch (numpy in, numpy out), without building autograd graphs."""

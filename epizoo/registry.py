@@ -6,11 +6,11 @@ A model is named either by its zoo name (``FactorNet/FOXA1/onePeak_DGF``, resolv
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import yaml
 
+from epizoo.atomic import write_text
 from epizoo.zoo import ZOO_ROOT
 
 
@@ -113,8 +113,5 @@ def register_kipoi_source(name: str = "epizoo", root: Path = ZOO_ROOT) -> Path:
     if name == "kipoi" and sources.get("kipoi", entry) != entry:
         sources["kipoi-previous"] = sources["kipoi"]
     sources[name] = entry
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as tmp:
-        yaml.safe_dump(config, tmp, sort_keys=False)
-    os.replace(tmp.name, path)
+    write_text(path, yaml.safe_dump(config, sort_keys=False))
     return path

@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,10 +27,13 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from .atomic import atomic_path, write_text
 from .config import cache_dir, mirror_dirs
 
 logger = logging.getLogger(__name__)
 _CHUNK = 1 << 20
+#: safetensors header key under which epizoo stores a file's provenance (one JSON object)
+METADATA_KEY = "epizoo"
 
 
 class IntegrityError(ValueError):
@@ -162,25 +164,21 @@ class WeightStore:
 
     def _download(self, ref: FileRef, target: Path) -> Path:
         logger.info("downloading %s", ref.url)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
+        with atomic_path(target) as tmp:
             try:
-                with urllib.request.urlopen(ref.url, timeout=60) as response:
+                with urllib.request.urlopen(ref.url, timeout=60) as response, open(tmp, "wb") as out:
                     while chunk := response.read(_CHUNK):
-                        tmp.write(chunk)
+                        out.write(chunk)
             except OSError as error:
-                os.unlink(tmp.name)
                 raise FileNotFoundError(
                     f"could not download {ref.url}: {error}. Fix: check the network, or set "
                     "EPIZOO_MIRROR to a folder that holds the file."
                 ) from None
-        if not ref.matches(Path(tmp.name)):
-            os.unlink(tmp.name)
-            raise IntegrityError(
-                f"{ref.url} does not match its md5 {ref.md5} / sha256 {ref.sha256}; "
-                "the upstream file changed or the download was corrupted."
-            )
-        os.replace(tmp.name, target)
+            if not ref.matches(tmp):
+                raise IntegrityError(
+                    f"{ref.url} does not match its md5 {ref.md5} / sha256 {ref.sha256}; "
+                    "the upstream file changed or the download was corrupted."
+                )
         return target
 
 
@@ -207,8 +205,7 @@ class _MirrorIndex:
         for path in sorted(self.mirror.rglob("*")):
             if path.is_file():
                 sizes.setdefault(str(path.stat().st_size), []).append(str(path))
-        self.index_file.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write_text(self.index_file, json.dumps({"stamp": stamp, "sizes": sizes}))
+        write_text(self.index_file, json.dumps({"stamp": stamp, "sizes": sizes}))
         return sizes
 
 
@@ -221,29 +218,20 @@ def _tree_stamp(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
-
-
 # -- safetensors -------------------------------------------------------------------------------
 def save_safetensors(
     path: str | Path, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, Any] | None = None
 ) -> str:
-    """Write tensors (and JSON-encoded metadata) to ``path`` atomically; return its sha256."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    header = {key: json.dumps(value, sort_keys=True) for key, value in (metadata or {}).items()}
+    """Write tensors and their provenance to ``path`` atomically; return the file's sha256.
+
+    ``metadata`` (JSON-serialisable) is stored as one sorted JSON string under the header key
+    ``epizoo``: safetensors keeps header metadata in a hash map whose order varies between
+    processes, so several keys would make the same weights hash differently from run to run.
+    """
+    header = {METADATA_KEY: json.dumps(dict(metadata or {}), sort_keys=True)}
     contiguous = {key: tensor.detach().cpu().contiguous() for key, tensor in tensors.items()}
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
-        tmp_name = tmp.name
-    try:
-        save_file(contiguous, tmp_name, metadata=header)
-        os.replace(tmp_name, path)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+    with atomic_path(path) as tmp:
+        save_file(contiguous, str(tmp), metadata=header)
     return sha256sum(path)
 
 
@@ -274,7 +262,8 @@ def load_safetensors(
             )
     tensors: dict[str, torch.Tensor] = {}
     with safe_open(str(path), framework="pt") as handle:
-        metadata = {key: json.loads(value) for key, value in (handle.metadata() or {}).items()}
+        header = handle.metadata() or {}
+        metadata = json.loads(header[METADATA_KEY]) if METADATA_KEY in header else dict(header)
         for key in handle.keys():
             tensors[key] = handle.get_tensor(key)
     return tensors, metadata

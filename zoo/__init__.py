@@ -6,5 +6,9 @@ Python modules, importable as ``epizoo.zoo.<Method>.<module>``.
 """
 from pathlib import Path
 
+from epizoo._lazy import submodule_getattr
+
+__getattr__ = submodule_getattr(__name__)
+
 #: Root of the zoo, usable as a Kipoi ``--source dir`` path or a ``type: local`` source.
 ZOO_ROOT = Path(__file__).resolve().parent

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from epizoo.atomic import atomic_path
 from epizoo.progress import progress
 
 
@@ -40,7 +39,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _save_npz(path: Path, **arrays: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as tmp:
-        np.savez_compressed(tmp, **arrays)
-    os.replace(tmp.name, path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, **arrays)

@@ -1,0 +1,22 @@
+"""``epizoo convert``: published weights -> a complete, tested Kipoi entry."""
+from __future__ import annotations
+
+import argparse
+
+FORMATS = {"factornet": "the FactorNet authors' Keras-1 model folders (models/<TF>/<variant>)"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("format", choices=sorted(FORMATS), help="; ".join(f"{k}: {v}" for k, v in FORMATS.items()))
+    parser.add_argument("source", help="the published model folder")
+    parser.add_argument("out", help="entry folder to write (model.yaml, dataloader.yaml, weights.safetensors, ...)")
+    parser.add_argument("--no-expect", action="store_true",
+                        help="skip writing expect.h5 (the predictions `kipoi test` checks)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from epizoo.conversion.factornet_entry import write_entry
+
+    out = write_entry(args.source, args.out, expect=not args.no_expect)
+    print(f"wrote {out}; check it with: kipoi test {out} --source dir")
+    return 0

@@ -1,0 +1,188 @@
+"""FactorNet's dataloaders: Kipoi's FactorNet interface on epizoo's data path.
+
+The arguments are those of Kipoi's FactorNet entries (kipoi/models FactorNet/template), so that
+switching a pipeline to epizoo is a change of source only: ``intervals_file``, ``fasta_file``,
+``dnase_file``, ``mappability_file`` (Unique35 models), ``cell_line`` / ``RNAseq_PC_file``
+(meta models) and ``GENCODE_dir`` (GENCODE models). Each interval is re-centred to 1,002 bp as
+Kipoi's FactorNet dataloader does (centre ``(start + end) // 2``, window ``centre - 501`` to
+``centre + 501``). Inputs:
+
+* ``seq``: ``(1002, 4 + n_tracks)``: A, C, G, T (N -> 0), then the tracks in the model's
+  ``bigwig.txt`` order (Unique35 mappability, then DGF DNase cuts), NaN -> 0. The model builds the
+  reverse-complement strand itself, so there is no ``seq_rc``.
+* ``meta_features`` (meta/GENCODE models): the cell type's 8 expression PCs (the authors'
+  ``data/<cell>/meta.txt``), then the 6 GENCODE flags, in the authors' order ``cpg, cds, intron,
+  promoter, utr5, utr3`` (FactorNet utils.extract_data_from_bed). A flag is 1 when the *input
+  interval* (the 200-bp bin, before re-centring) overlaps the annotation by at least one base:
+  ``bedtools intersect -c`` cast to bool, as in the authors' prediction code (load_beddata) and
+  Kipoi's dataloader.
+
+Published inputs that a user does not pass (the mappability track, a cell type's PCs, the
+annotation BEDs) come through the weights store: from ``EPIZOO_MIRROR`` or the cache when there,
+otherwise downloaded from the authors' URL and checked against ``zoo/FactorNet/files.tsv``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from epizoo.dataloaders.intervals import overlaps, read_bed
+from epizoo.dataloaders.regions import IntervalDataset, read_feature_vector
+from epizoo.entry_weights import published_file
+
+SEQ_WIDTH = 1002
+AUTHORS = "https://github.com/uci-cbcl/FactorNet/raw/master"
+MAPPABILITY_URL = (
+    "http://hgdownload.cse.ucsc.edu/goldenPath/hg19/encodeDCC/wgEncodeMapability/"
+    "wgEncodeDukeMapabilityUniqueness35bp.bigWig"
+)
+GENCODE_FILES = {
+    "cpg": "cpgisland.bed.gz",
+    "cds": "wgEncodeGencodeBasicV19.cds.merged.bed.gz",
+    "intron": "wgEncodeGencodeBasicV19.intron.merged.bed.gz",
+    "promoter": "wgEncodeGencodeBasicV19.promoter.merged.bed.gz",
+    "utr5": "wgEncodeGencodeBasicV19.utr5.merged.bed.gz",
+    "utr3": "wgEncodeGencodeBasicV19.utr3.merged.bed.gz",
+}
+CELL_LINES = (
+    "A549", "GM12878", "H1-hESC", "HCT116", "HeLa-S3", "HepG2", "IMR-90", "K562", "MCF-7",
+    "PC-3", "Panc1", "induced_pluripotent_stem_cell", "liver",
+)
+
+
+class FactorNetDataset(IntervalDataset):
+    """FactorNet inputs for the intervals of a BED file.
+
+    Parameters
+    ----------
+    intervals_file, fasta_file
+        Regions (BED3+) and the hg19 reference.
+    tracks
+        ``{track name: bigWig path}`` in the model's channel order (``bigwig.txt``).
+    cell_line, RNAseq_PC_file
+        Expression PCs: one of the authors' cell types, or a file in their ``meta.txt`` format.
+        Only for models that take them (``rnaseq=True``).
+    GENCODE_dir
+        Folder with the six annotation BEDs; default: the authors' files through the store.
+        Only for models that take GENCODE flags (``gencode=True``).
+    """
+
+    def __init__(
+        self,
+        intervals_file: str | Path,
+        fasta_file: str | Path,
+        tracks: dict[str, str | Path | None],
+        cell_line: str | None = None,
+        RNAseq_PC_file: str | Path | None = None,  # noqa: N803 (Kipoi's argument name)
+        GENCODE_dir: str | Path | None = None,  # noqa: N803
+        rnaseq: bool = False,
+        gencode: bool = False,
+    ) -> None:
+        regions = read_bed(intervals_file)
+        cell = _expression_pcs(cell_line, RNAseq_PC_file) if rnaseq else None
+        flags = _gencode_flags(regions, GENCODE_dir) if gencode else None
+        super().__init__(
+            intervals_file, fasta_file, SEQ_WIDTH,
+            bigwig_files=[_track_path(name, path) for name, path in tracks.items()],
+            track_names=list(tracks), cell_features=cell, region_features=flags,
+            feature_input="meta_features", centring="floor",
+        )
+
+
+def _track_path(name: str, path: str | Path | None) -> str:
+    if path is not None:
+        return str(path)
+    if name == "Unique35":
+        return str(published_file(MAPPABILITY_URL))
+    raise ValueError(f"the {name} bigWig is required: pass it as {name.lower()}_file")
+
+
+def _expression_pcs(cell_line: str | None, pc_file: str | Path | None) -> np.ndarray:
+    """The 8 expression PCs of a cell type, from ``RNAseq_PC_file`` or the authors' file."""
+    if (cell_line is None) == (pc_file is None):
+        raise ValueError(
+            "this model needs the cell type's expression PCs: pass exactly one of cell_line "
+            f"(one of {', '.join(CELL_LINES)}) and RNAseq_PC_file (the authors' meta.txt format)"
+        )
+    if cell_line is not None:
+        if cell_line not in CELL_LINES:
+            raise ValueError(
+                f"unknown cell_line {cell_line!r}; the authors published PCs for "
+                f"{', '.join(CELL_LINES)}. Fix: pass RNAseq_PC_file for other cell types."
+            )
+        pc_file = published_file(f"{AUTHORS}/data/{cell_line}/meta.txt")
+    pcs = read_feature_vector(pc_file)
+    if len(pcs) != 8:
+        raise ValueError(f"{pc_file} has {len(pcs)} values; FactorNet meta models take 8 PCs")
+    return pcs
+
+
+def _gencode_flags(regions, gencode_dir: str | Path | None) -> np.ndarray:
+    """``(n_regions, 6)`` overlap flags with the authors' six annotation BEDs."""
+    columns = []
+    for name in GENCODE_FILES.values():
+        path = Path(gencode_dir) / name if gencode_dir else published_file(f"{AUTHORS}/resources/{name}")
+        if not path.exists():
+            raise FileNotFoundError(f"GENCODE_dir {gencode_dir} has no {name}")
+        annotation = read_bed(path)
+        columns.append(overlaps(regions["chrom"].to_numpy(), regions["start"].to_numpy(),
+                                regions["end"].to_numpy(), annotation))
+    return np.stack(columns, axis=1).astype(np.float32)
+
+
+# -- Kipoi's FactorNet signatures, one per kind of published model ------------------------------
+class DGF(FactorNetDataset):
+    """FactorNet models with the DNase track only (``onePeak_DGF``, ``multiTask_DGF``)."""
+
+    def __init__(self, intervals_file, fasta_file, dnase_file):
+        super().__init__(intervals_file, fasta_file, {"DGF": dnase_file})
+
+
+class Unique35DGF(FactorNetDataset):
+    """Models with mappability and DNase (``onePeak_Unique35_DGF``)."""
+
+    def __init__(self, intervals_file, fasta_file, dnase_file, mappability_file=None):
+        super().__init__(intervals_file, fasta_file, {"Unique35": mappability_file, "DGF": dnase_file})
+
+
+class MetaUnique35DGF(FactorNetDataset):
+    """Models with expression PCs (``meta_RNAseq_Unique35_DGF``, ``meta_Unique35_DGF``)."""
+
+    def __init__(self, intervals_file, fasta_file, dnase_file, mappability_file=None,
+                 cell_line=None, RNAseq_PC_file=None):  # noqa: N803
+        super().__init__(intervals_file, fasta_file, {"Unique35": mappability_file, "DGF": dnase_file},
+                         cell_line=cell_line, RNAseq_PC_file=RNAseq_PC_file, rnaseq=True)
+
+
+class GencodeUnique35DGF(FactorNetDataset):
+    """Models with GENCODE flags (``GENCODE_Unique35_DGF``)."""
+
+    def __init__(self, intervals_file, fasta_file, dnase_file, mappability_file=None, GENCODE_dir=None):  # noqa: N803
+        super().__init__(intervals_file, fasta_file, {"Unique35": mappability_file, "DGF": dnase_file},
+                         GENCODE_dir=GENCODE_dir, gencode=True)
+
+
+class MetaGencodeUnique35DGF(FactorNetDataset):
+    """Models with expression PCs and GENCODE flags (``metaGENCODE_RNAseq_Unique35_DGF``)."""
+
+    def __init__(self, intervals_file, fasta_file, dnase_file, mappability_file=None,
+                 cell_line=None, RNAseq_PC_file=None, GENCODE_dir=None):  # noqa: N803
+        super().__init__(intervals_file, fasta_file, {"Unique35": mappability_file, "DGF": dnase_file},
+                         cell_line=cell_line, RNAseq_PC_file=RNAseq_PC_file, GENCODE_dir=GENCODE_dir,
+                         rnaseq=True, gencode=True)
+
+
+def dataloader_class(tracks: list[str], features: list[str]) -> str:
+    """Name of the class above that serves a model with these ``bigwig.txt`` tracks and
+    ``feature.txt`` groups (``bigwig``, ``meta``, ``gencode``)."""
+    rnaseq, gencode = "meta" in features, "gencode" in features
+    if tracks == ["DGF"] and not (rnaseq or gencode):
+        return "DGF"
+    if tracks == ["Unique35", "DGF"]:
+        return {(False, False): "Unique35DGF", (True, False): "MetaUnique35DGF",
+                (False, True): "GencodeUnique35DGF", (True, True): "MetaGencodeUnique35DGF"}[(rnaseq, gencode)]
+    raise ValueError(
+        f"no FactorNet dataloader for tracks {tracks} with features {features}; the authors' "
+        "models use DGF or Unique35+DGF. Fix: add a dataloader class for this combination."
+    )
