@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .contigs import ContigResolver
+
 BED_NAMES = ["chrom", "start", "end", "name", "score", "strand"]
 
 
@@ -148,28 +150,44 @@ def resize(
     return new_starts, new_starts + width
 
 
+class OverlapIndex:
+    """Which intervals overlap an annotation (a BED of possibly overlapping intervals).
+
+    The same test as ``bedtools intersect -c`` followed by ``count > 0``, done with per-chromosome
+    sorted starts and the running maximum of ends (no bedtools binary needed); built once, queried
+    per batch.
+    """
+
+    def __init__(self, annotation: pd.DataFrame, name: str = "annotation") -> None:
+        self._by_chrom: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for chrom, group in annotation.groupby("chrom", sort=False):
+            order = np.argsort(group["start"].to_numpy(), kind="stable")
+            starts = group["start"].to_numpy()[order]
+            reach = np.maximum.accumulate(group["end"].to_numpy()[order])
+            self._by_chrom[str(chrom)] = (starts, reach)
+        self._resolve = ContigResolver(self._by_chrom, name)
+
+    def overlaps(self, chroms: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Bool per interval: does it share at least one base with the annotation?"""
+        chroms = np.asarray(chroms).astype(str)
+        starts, ends = np.asarray(starts), np.asarray(ends)
+        result = np.zeros(len(starts), dtype=bool)
+        for chrom in np.unique(chroms):
+            name = self._resolve.resolve(chrom)
+            if name is None:
+                continue
+            rows = np.flatnonzero(chroms == chrom)
+            a_starts, reach = self._by_chrom[name]
+            last = np.searchsorted(a_starts, ends[rows], side="left") - 1
+            result[rows] = (last >= 0) & (reach[np.maximum(last, 0)] > starts[rows])
+        return result
+
+
 def overlaps(
     chroms: np.ndarray, starts: np.ndarray, ends: np.ndarray, annotation: pd.DataFrame
 ) -> np.ndarray:
-    """Whether each interval overlaps any interval of ``annotation`` by at least one base.
-
-    The same test as ``bedtools intersect -c`` followed by ``count > 0``, done with sorted
-    arrays (no bedtools binary needed). ``annotation`` has ``chrom, start, end`` columns, as
-    returned by `read_bed`; its intervals may overlap each other.
-    """
-    chroms = np.asarray(chroms).astype(str)
-    starts, ends = np.asarray(starts), np.asarray(ends)
-    result = np.zeros(len(starts), dtype=bool)
-    for chrom, group in annotation.groupby("chrom", sort=False):
-        rows = np.flatnonzero(chroms == chrom)
-        if not len(rows):
-            continue
-        order = np.argsort(group["start"].to_numpy(), kind="stable")
-        a_starts = group["start"].to_numpy()[order]
-        reach = np.maximum.accumulate(group["end"].to_numpy()[order])
-        last = np.searchsorted(a_starts, ends[rows], side="left") - 1
-        result[rows] = (last >= 0) & (reach[np.maximum(last, 0)] > starts[rows])
-    return result
+    """Whether each interval overlaps any interval of ``annotation`` (see `OverlapIndex`)."""
+    return OverlapIndex(annotation).overlaps(chroms, starts, ends)
 
 
 def _is_gzip(path: Path) -> bool:

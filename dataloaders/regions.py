@@ -14,7 +14,9 @@ Kipoi drives it through ``batch_iter``, which here builds whole batches with one
 chromosome instead of collating per-sample dictionaries (the per-sample path, ``__getitem__``,
 is kept for Kipoi's shuffling and multi-worker loading). `batch_for_windows` builds the same
 inputs for arbitrary windows, so the variant-effect and interpretation plugins can ask any entry's
-dataloader for the reference inputs around a variant.
+dataloader for the reference inputs around a variant: construct it with ``intervals_file=None``
+and the entry's other arguments. Subclasses whose per-region features derive from annotations
+(FactorNet's GENCODE flags) override `region_features_for`, which then serves both paths.
 """
 from __future__ import annotations
 
@@ -50,7 +52,8 @@ class IntervalDataset(Dataset):
     Parameters
     ----------
     intervals_file
-        BED3+ file of regions (gzip allowed).
+        BED3+ file of regions (gzip allowed), or None for a dataset that only serves
+        `batch_for_windows`.
     fasta_file
         Indexed (or indexable) reference FASTA, plain or bgzip.
     width
@@ -94,8 +97,8 @@ class IntervalDataset(Dataset):
         dtype: np.dtype | str = np.float32,
         centring: str = "kipoiseq",
     ) -> None:
-        self.intervals_file = Path(intervals_file)
-        self.regions = read_bed(intervals_file)
+        self.intervals_file = Path(intervals_file) if intervals_file is not None else None
+        self.regions = read_bed(intervals_file) if intervals_file is not None else _no_regions()
         self.width = int(width)
         self.starts, self.ends = resize(
             self.regions["start"].to_numpy(), self.regions["end"].to_numpy(), self.width, centring
@@ -104,7 +107,8 @@ class IntervalDataset(Dataset):
         self.genome = Genome(fasta_file)
         self.tracks = BigWigTracks(bigwig_files, track_names) if len(bigwig_files) else None
         self.tracks_input = tracks_input
-        self.features = _combine_features(cell_features, region_features, len(self.regions))
+        self.cell_features = None if cell_features is None else np.asarray(cell_features, np.float32)
+        self.region_features = None if region_features is None else np.asarray(region_features, np.float32)
         self.feature_input = feature_input
         self.seq_input = seq_input
         self.encoding = dict(
@@ -131,34 +135,52 @@ class IntervalDataset(Dataset):
             for i in range(0, stop, batch_size)
         )
 
+    def region_features_for(
+        self, chroms: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ) -> np.ndarray | None:
+        """Per-region features of arbitrary intervals: ``(n, k)`` or None (no such features).
+
+        The base class has none; subclasses that derive them from annotations override this.
+        """
+        return None
+
     def _region_batch(self, rows: np.ndarray) -> dict:
-        features = self.features[rows] if self.features is not None else None
-        ids = self.regions["name"].to_numpy()[rows] if "name" in self.regions else None
-        return self.batch_for_windows(self.chroms[rows], self.starts[rows], features, ids)
+        regions = self.regions.iloc[rows]
+        if self.region_features is not None:
+            region_features = self.region_features[rows]
+        else:
+            region_features = self.region_features_for(
+                self.chroms[rows], regions["start"].to_numpy(), regions["end"].to_numpy()
+            )
+        ids = regions["name"].to_numpy() if "name" in regions else None
+        return self._batch(self.chroms[rows], self.starts[rows], region_features, ids)
 
     def batch_for_windows(
         self,
         chroms: Sequence[str] | np.ndarray,
         starts: Sequence[int] | np.ndarray,
-        features: np.ndarray | None = None,
         ids: Sequence[str] | None = None,
     ) -> dict:
         """Model inputs and metadata for windows of this dataset's width at ``starts``.
 
-        ``features`` gives the per-window feature rows; by default the cell-type vector alone
-        (when the dataset has one and no per-region features).
+        Per-region features, when the dataset has them, are those of the windows themselves
+        (`region_features_for`), as Kipoi's variant-effect tools passed variant-centred windows
+        to a dataloader as its intervals.
         """
         chroms = np.asarray(chroms, dtype=object)
         starts = np.asarray(starts, dtype=np.int64)
+        region_features = self.region_features_for(chroms, starts, starts + self.width)
+        return self._batch(chroms, starts, region_features, ids)
+
+    def _batch(self, chroms, starts, region_features, ids) -> dict:
         seq, padded = self.genome.one_hot_batch(chroms, starts, self.width, **self.encoding)
         inputs = {self.seq_input: seq}
         if self.tracks is not None:
             tracks = self.tracks.values_batch(chroms, starts, self.width).astype(seq.dtype)
             inputs.update(self._place_tracks(seq, tracks))
-        if self.features is not None:
-            if features is None:
-                features = np.broadcast_to(self.features[0], (len(starts), self.features.shape[1]))
-            inputs[self.feature_input] = np.ascontiguousarray(features)
+        features = _combine_features(self.cell_features, region_features, len(starts))
+        if features is not None:
+            inputs[self.feature_input] = features
         return {"inputs": inputs, "metadata": _metadata(chroms, starts, self.width, ids, padded)}
 
     def _place_tracks(self, seq: np.ndarray, tracks: np.ndarray) -> dict:
@@ -175,15 +197,18 @@ class IntervalDataset(Dataset):
 def _combine_features(
     cell_features: np.ndarray | None, region_features: np.ndarray | None, n_regions: int
 ) -> np.ndarray | None:
-    """Per-region feature matrix: the cell-type vector, then the region features."""
+    """Feature rows: the cell-type vector, then the region features, float32."""
     parts = []
     if cell_features is not None:
-        cell = np.asarray(cell_features, dtype=np.float32).reshape(1, -1)
-        parts.append(np.repeat(cell, n_regions, axis=0))
+        parts.append(np.repeat(cell_features.reshape(1, -1), n_regions, axis=0))
     if region_features is not None:
-        region = np.asarray(region_features, dtype=np.float32).reshape(n_regions, -1)
-        parts.append(region)
+        parts.append(np.asarray(region_features, dtype=np.float32).reshape(n_regions, -1))
     return np.concatenate(parts, axis=1) if parts else None
+
+
+def _no_regions() -> pd.DataFrame:
+    return pd.DataFrame({"chrom": pd.Series(dtype=str), "start": pd.Series(dtype=np.int64),
+                         "end": pd.Series(dtype=np.int64), "line": pd.Series(dtype=np.int64)})
 
 
 def _metadata(chroms, starts, width, ids, padded) -> dict:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from epizoo.dataloaders.intervals import overlaps, read_bed
+from epizoo.dataloaders.intervals import OverlapIndex, read_bed
 from epizoo.dataloaders.regions import IntervalDataset, read_feature_vector
 from epizoo.entry_weights import published_file
 
@@ -79,15 +79,20 @@ class FactorNetDataset(IntervalDataset):
         rnaseq: bool = False,
         gencode: bool = False,
     ) -> None:
-        regions = read_bed(intervals_file)
-        cell = _expression_pcs(cell_line, RNAseq_PC_file) if rnaseq else None
-        flags = _gencode_flags(regions, GENCODE_dir) if gencode else None
+        self.annotations = _gencode_annotations(GENCODE_dir) if gencode else None
         super().__init__(
             intervals_file, fasta_file, SEQ_WIDTH,
             bigwig_files=[_track_path(name, path) for name, path in tracks.items()],
-            track_names=list(tracks), cell_features=cell, region_features=flags,
+            track_names=list(tracks),
+            cell_features=_expression_pcs(cell_line, RNAseq_PC_file) if rnaseq else None,
             feature_input="meta_features", centring="floor",
         )
+
+    def region_features_for(self, chroms, starts, ends) -> np.ndarray | None:
+        """The 6 GENCODE flags of each interval (GENCODE models), else None."""
+        if self.annotations is None:
+            return None
+        return np.stack([index.overlaps(chroms, starts, ends) for index in self.annotations], axis=1).astype(np.float32)
 
 
 def _track_path(name: str, path: str | Path | None) -> str:
@@ -118,17 +123,15 @@ def _expression_pcs(cell_line: str | None, pc_file: str | Path | None) -> np.nda
     return pcs
 
 
-def _gencode_flags(regions, gencode_dir: str | Path | None) -> np.ndarray:
-    """``(n_regions, 6)`` overlap flags with the authors' six annotation BEDs."""
-    columns = []
+def _gencode_annotations(gencode_dir: str | Path | None) -> list[OverlapIndex]:
+    """Overlap indexes of the authors' six annotation BEDs, in the flags' order."""
+    indexes = []
     for name in GENCODE_FILES.values():
         path = Path(gencode_dir) / name if gencode_dir else published_file(f"{AUTHORS}/resources/{name}")
         if not path.exists():
             raise FileNotFoundError(f"GENCODE_dir {gencode_dir} has no {name}")
-        annotation = read_bed(path)
-        columns.append(overlaps(regions["chrom"].to_numpy(), regions["start"].to_numpy(),
-                                regions["end"].to_numpy(), annotation))
-    return np.stack(columns, axis=1).astype(np.float32)
+        indexes.append(OverlapIndex(read_bed(path), str(path)))
+    return indexes
 
 
 # -- Kipoi's FactorNet signatures, one per kind of published model ------------------------------
