@@ -55,7 +55,8 @@ class IntervalDataset(Dataset):
         BED3+ file of regions (gzip allowed), or None for a dataset that only serves
         `batch_for_windows`.
     fasta_file
-        Indexed (or indexable) reference FASTA, plain or bgzip.
+        Indexed (or indexable) reference FASTA, plain or bgzip (or an open `Genome`, to share
+        its chromosome cache).
     width
         Model input width; every region is re-centred to it.
     bigwig_files
@@ -82,7 +83,7 @@ class IntervalDataset(Dataset):
     def __init__(
         self,
         intervals_file: str | Path,
-        fasta_file: str | Path,
+        fasta_file: str | Path | Genome,
         width: int,
         bigwig_files: Sequence[str | Path] = (),
         track_names: Sequence[str] | None = None,
@@ -104,7 +105,7 @@ class IntervalDataset(Dataset):
             self.regions["start"].to_numpy(), self.regions["end"].to_numpy(), self.width, centring
         )
         self.chroms = self.regions["chrom"].to_numpy(dtype=object)
-        self.genome = Genome(fasta_file)
+        self.genome = fasta_file if isinstance(fasta_file, Genome) else Genome(fasta_file)
         self.tracks = BigWigTracks(bigwig_files, track_names) if len(bigwig_files) else None
         self.tracks_input = tracks_input
         self.cell_features = None if cell_features is None else np.asarray(cell_features, np.float32)

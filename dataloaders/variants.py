@@ -51,7 +51,8 @@ class Variant:
     ``chrom`` is spelt as in the VCF (the genome resolves ``chr`` aliases). ``ref``/``alt`` are
     upper case. ``line`` is the record's line in the file (0 in region mode), ``allele`` the
     1-based index of this ALT in the record. ``ref_match`` is False only when a REF mismatch was
-    let through on purpose.
+    let through on purpose. ``qual_filter_info`` keeps the record's QUAL, FILTER and INFO
+    columns (tab-separated) for annotated VCF output.
     """
 
     chrom: str
@@ -62,6 +63,7 @@ class Variant:
     line: int = 0
     allele: int = 1
     ref_match: bool = True
+    qual_filter_info: str = ".\t.\t."
 
     @property
     def start(self) -> int:
@@ -114,6 +116,10 @@ class VcfVariants:
         Yield REF mismatches (with ``ref_match=False``) instead of rejecting them.
     region
         ``chrom:start-end`` (1-based, inclusive) to read through the file's tabix index.
+    records
+        ``(first, stop)``: read only the data records with these 0-based indices (half-open;
+        counted within the region when one is given). The others are skipped entirely, so that
+        shards of one file add up to the file. Default: all.
     on_reject
         Called with each `RejectedAllele`. Default: append to `rejected`.
 
@@ -133,6 +139,7 @@ class VcfVariants:
         genome: Genome | None = None,
         allow_ref_mismatch: bool = False,
         region: str | None = None,
+        records: tuple[int, int] | None = None,
         on_reject: Callable[[RejectedAllele], None] | None = None,
     ) -> None:
         self.path = Path(vcf)
@@ -141,6 +148,7 @@ class VcfVariants:
         self.genome = genome
         self.allow_ref_mismatch = allow_ref_mismatch
         self.region = region
+        self.records = records
         self.rejected: list[RejectedAllele] = []
         self.on_reject = on_reject or self.rejected.append
         self.header: list[str] = []
@@ -155,14 +163,33 @@ class VcfVariants:
         )
 
     def __iter__(self) -> Iterator[Variant]:
+        first, stop = self.records or (0, None)
+        index = -1
         for line_number, line in self._lines():
             if line.startswith("#"):
                 self.header.append(line)
                 continue
             if not line.strip():
                 continue
+            index += 1
+            if index < first:
+                continue
+            if stop is not None and index >= stop:
+                break
             self._records += 1
             yield from self._alleles(line, line_number)
+
+    def read_header(self) -> list[str]:
+        """The header lines (``##...`` and ``#CHROM``), read without the records."""
+        if self.region is not None:
+            with pysam.TabixFile(str(self.path)) as tabix:
+                return list(tabix.header)
+        header = []
+        for _, line in self._lines():
+            if not line.startswith("#"):
+                break
+            header.append(line)
+        return header
 
     # -- reading -----------------------------------------------------------------------------
     def _lines(self) -> Iterator[tuple[int, str]]:
@@ -199,10 +226,12 @@ class VcfVariants:
             self._reject(RejectedAllele(*_first_five(fields), UNPARSEABLE, number, detail))
             return
         chrom, pos_text, id_, ref, alts = [f.strip() for f in fields[:5]]
+        rest = _qual_filter_info(fields[5] if len(fields) > 5 else "")
         for allele, alt in enumerate(alts.split(",") if alts else ["."], start=1):
             self._alleles_seen += 1
             reason = _allele_problem(ref, alt)
-            variant = Variant(chrom, int(pos_text), id_ or ".", ref.upper(), alt.upper(), number, allele)
+            variant = Variant(chrom, int(pos_text), id_ or ".", ref.upper(), alt.upper(), number, allele,
+                              qual_filter_info=rest)
             detail = ""
             if reason is None and self.genome is not None:
                 reason, detail, variant = self._check_against_genome(variant)
@@ -238,6 +267,19 @@ class VcfVariants:
         return self._alleles_seen == self._scored + sum(self._reasons.values())
 
 
+def count_records(vcf: str | Path, region: str | None = None) -> int:
+    """Number of data records of a VCF (or of a region of a tabix-indexed one)."""
+    reader = VcfVariants(vcf, region=region)
+    return sum(1 for _, line in reader._lines() if line.strip() and not line.startswith("#"))
+
+
+def shard_range(n_records: int, shard: int, n_shards: int) -> tuple[int, int]:
+    """Records ``[first, stop)`` of shard ``shard`` (1-based) of ``n_shards`` contiguous shards."""
+    if not 1 <= shard <= n_shards:
+        raise ValueError(f"shard {shard}/{n_shards}: the shard number must be between 1 and {n_shards}")
+    return (shard - 1) * n_records // n_shards, shard * n_records // n_shards
+
+
 def _allele_problem(ref: str, alt: str) -> str | None:
     """The reason this REF/ALT pair cannot be scored, or None."""
     if ref in ("", "."):
@@ -260,8 +302,14 @@ def _allele_problem(ref: str, alt: str) -> str | None:
 def _replace_ref_match(variant: Variant) -> Variant:
     return Variant(
         variant.chrom, variant.pos, variant.id, variant.ref, variant.alt,
-        variant.line, variant.allele, ref_match=False,
+        variant.line, variant.allele, False, variant.qual_filter_info,
     )
+
+
+def _qual_filter_info(rest: str) -> str:
+    """QUAL, FILTER and INFO of a record (``.`` where the record has none)."""
+    columns = (rest.split("\t", 3)[:3] if rest else []) + ["."] * 3
+    return "\t".join(c or "." for c in columns[:3])
 
 
 def _first_five(fields: list[str]) -> list[str]:

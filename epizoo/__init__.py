@@ -20,6 +20,7 @@ _LAZY = {
     "FileRef": "epizoo.weights",
     "get_model": "epizoo.registry",
     "ZOO_ROOT": "epizoo.zoo",
+    "score_variants": "epizoo.plugins.veff",
 }
 
 __all__ = ["__version__", *_LAZY]

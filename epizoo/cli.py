@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fetch": ("epizoo.commands.fetch", "fetch (and convert) the weights of entries into the cache"),
     "source": ("epizoo.commands.source", "register the zoo as a Kipoi model source"),
     "convert": ("epizoo.commands.convert", "convert published weights into a Kipoi entry"),
+    "score-variants": ("epizoo.commands.score_variants", "predict variant effects of zoo entries on a VCF"),
     "simulate": ("epizoo.commands.simulate", "write a seeded synthetic genome, tracks, peaks and VCF"),
     "onehot": ("epizoo.commands.onehot", "one-hot encode BED regions of a FASTA into an .npz"),
 }

@@ -83,6 +83,14 @@ def get_model(model: str | Path, with_dataloader: bool = True):
     return kipoi.get_model(name, source=_local_source(root), with_dataloader=with_dataloader)
 
 
+def get_dataloader(model: str | Path):
+    """An entry's default dataloader class (annotated by Kipoi), without loading the model."""
+    import kipoi
+
+    root, name = resolve(model)
+    return kipoi.get_dataloader_factory(name, _local_source(root))
+
+
 def get_model_description(model: str | Path):
     """The parsed model.yaml (``kipoi.specs.ModelDescription``) of an entry, without loading it."""
     root, name = resolve(model)

@@ -179,6 +179,9 @@ class FactorNet(nn.Module):
     ``.train()`` to train it.
     """
 
+    #: The output averages the two strands, so a window and its reverse complement predict alike.
+    reverse_complement_invariant = True
+
     def __init__(self, n_channels: int, seq_len: int, conv_filters: int, conv_width: int,
                  pool: int, lstm_units: int, dense_units: int, n_tasks: int, n_meta: int = 0, *,
                  td_units: int | None = None, pool_stride: int | None = None,

@@ -1,0 +1,227 @@
+"""`score_variants`: variant effects of one or more zoo entries on a VCF, in one pass.
+
+Every ALT allele of every record in the (region / shard of the) VCF ends up either as a row of
+the output or as a row of the rejects, with its reason; the returned summary's counts reconcile.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from epizoo.dataloaders.genome import Genome
+from epizoo.dataloaders.variants import (
+    REJECT_COLUMNS, RejectedAllele, Variant, VcfVariants, count_records, shard_range,
+)
+from epizoo.progress import progress
+from epizoo.registry import get_model
+
+from .engine import Entry, VariantEffects
+from .entry import EntryInputs, EntryModel, dataloader_parameters
+from .scores import get_merge, get_scores
+from .writers import WRITERS, RejectsWriter, VcfWriter, default_rejects_path, output_format, variant_frame
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class VariantEffectSummary:
+    """What a run read, scored and rejected; ``alleles == scored + rejected``."""
+
+    records: int = 0
+    alleles: int = 0
+    scored: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    out: Path | None = None
+    rejects: Path | None = None
+    rejected_alleles: list[RejectedAllele] = field(default_factory=list, repr=False)
+
+    def rejects_frame(self) -> pd.DataFrame:
+        """The rejected alleles (kept when no output file was written) as a DataFrame."""
+        return pd.DataFrame([r.row() for r in self.rejected_alleles], columns=REJECT_COLUMNS)
+
+    @property
+    def n_rejected(self) -> int:
+        return sum(self.rejected.values())
+
+    def line(self) -> str:
+        """One-line summary for logs and the CLI."""
+        reasons = "; ".join(f"{n} {reason}" for reason, n in sorted(self.rejected.items(), key=lambda x: -x[1]))
+        rate = self.scored / self.seconds if self.seconds else 0.0
+        return (f"{self.records} records, {self.alleles} alleles: {self.scored} scored, "
+                f"{self.n_rejected} rejected{' (' + reasons + ')' if reasons else ''}; "
+                f"{rate:,.0f} variants/s")
+
+
+def score_variants(
+    models: str | Path | list[str | Path],
+    vcf: str | Path,
+    fasta: str | Path,
+    dataloader_args: Mapping[str, Any] | None = None,
+    scores: Iterable[str] = ("diff",),
+    rc_merging: str | None = None,
+    out: str | Path | None = None,
+    rejects: str | Path | None = None,
+    region: str | None = None,
+    shard: tuple[int, int] | None = None,
+    allow_ref_mismatch: bool = False,
+    batch_size: int = 64,
+    device: str | None = None,
+    precision: str = "float32",
+    verbose: bool = False,
+) -> pd.DataFrame | VariantEffectSummary:
+    """Predict the effect of every variant of a VCF with one or more zoo entries.
+
+    Parameters
+    ----------
+    models
+        Zoo names (``FactorNet/FOXA1/onePeak_DGF``) or entry folders.
+    vcf, fasta
+        Variants (plain, gzip or bgzip VCF) and the reference genome they refer to.
+    dataloader_args
+        The entries' non-sequence inputs by their dataloader argument names (e.g.
+        ``{"dnase_file": ...}``); each entry takes the ones its dataloader accepts. Or
+        ``{model: {...}}`` per model.
+    scores
+        Score names (`epizoo.plugins.veff.scores.SCORES`): ``ref``, ``alt``, ``diff``, ``logit``,
+        ``logit_ref``, ``logit_alt``, ``deepsea_effect``, ... Default ``("diff",)``.
+    rc_merging
+        Also score the reverse-complement windows and merge with ``mean``, ``max``, ``min``,
+        ``median`` or ``absmax`` (after scoring, as kipoi-veff). Default None: forward only.
+    out
+        Output file (``.tsv``, ``.tsv.gz``, ``.vcf``, ``.vcf.gz``, ``.parquet``), written
+        atomically. Default None: return a DataFrame instead.
+    rejects
+        Where the alleles that were not scored go (``#CHROM POS ID REF ALT reason``). Default:
+        ``<out without suffix>.rejects.tsv``; with no ``out``,
+        ``df.attrs["summary"].rejects_frame()``.
+    region
+        ``chrom:start-end``: only this region of a tabix-indexed VCF.
+    shard
+        ``(i, n)``: only the i-th (1-based) of n contiguous, equal slices of the records.
+    allow_ref_mismatch
+        Score alleles whose REF differs from the genome instead of rejecting them.
+    batch_size
+        Variants per batch (each entry runs 2x, or 4x with rc_merging, as many windows at once).
+    device, precision
+        Where and how the models run: ``float32`` (default) or ``bf16`` / ``fp16`` autocast.
+    verbose
+        Show a progress bar (on a terminal).
+
+    Returns
+    -------
+    pandas.DataFrame or VariantEffectSummary
+        Without ``out``: one row per scored allele (``#CHROM POS ID REF ALT`` and the score
+        columns ``<model>/<task>/<score>``), the summary in ``df.attrs["summary"]``. With
+        ``out``: the summary.
+    """
+    models = [models] if isinstance(models, (str, Path)) else list(models)
+    genome = Genome(fasta)
+    effects = VariantEffects(
+        _entries(models, genome, dataloader_args or {}, device, precision),
+        get_scores(list(scores)), get_merge(rc_merging),
+    )
+    summary = VariantEffectSummary()
+    if out is None:
+        return _to_frame(effects, vcf, genome, region, shard, allow_ref_mismatch, batch_size, verbose, summary)
+    return _to_files(effects, vcf, genome, Path(out), rejects, region, shard, allow_ref_mismatch,
+                     batch_size, verbose, summary)
+
+
+def _entries(models, genome, dataloader_args, device, precision) -> list[Entry]:
+    per_model = bool(dataloader_args) and all(
+        isinstance(v, Mapping) and str(k).rstrip("/") in {str(m).rstrip("/") for m in models}
+        for k, v in dataloader_args.items()
+    )
+    loaded = {str(m): get_model(m) for m in models}
+    if not per_model:
+        accepted = {name: dataloader_parameters(m.default_dataloader) for name, m in loaded.items()}
+        unused = sorted(set(dataloader_args) - set().union(*accepted.values()))
+        if unused:
+            raise ValueError(
+                f"no model takes the dataloader argument(s) {', '.join(unused)}; they take: "
+                + "; ".join(f"{name}: {', '.join(sorted(a)) or '-'}" for name, a in accepted.items())
+            )
+    entries = []
+    for name, kipoi_model in loaded.items():
+        loader = kipoi_model.default_dataloader
+        if per_model:
+            args = dict(dataloader_args.get(name) or dataloader_args.get(name.rstrip("/")) or {})
+        else:
+            args = {k: v for k, v in dataloader_args.items() if k in dataloader_parameters(loader)}
+        label = name.rstrip("/")
+        entries.append(Entry(EntryInputs(label, loader, genome, args), EntryModel(label, kipoi_model, device, precision)))
+    return entries
+
+
+def _reader(vcf, genome, region, shard, allow_ref_mismatch, on_reject=None) -> VcfVariants:
+    records = None
+    if shard is not None:
+        records = shard_range(count_records(vcf, region), *shard)
+    return VcfVariants(vcf, genome, allow_ref_mismatch, region, records, on_reject)
+
+
+def _batches(reader: VcfVariants, batch_size: int, verbose: bool) -> Iterator[list[Variant]]:
+    stream = iter(reader)
+    with progress(quiet=not verbose, unit=" variants", desc="scoring") as bar:
+        while batch := list(islice(stream, batch_size)):
+            bar.update(len(batch))
+            yield batch
+
+
+def _to_frame(effects, vcf, genome, region, shard, allow_ref_mismatch, batch_size, verbose, summary) -> pd.DataFrame:
+    reader = _reader(vcf, genome, region, shard, allow_ref_mismatch)
+    started = time.perf_counter()
+    frames = [variant_frame(v, c) for v, c in effects.run(_batches(reader, batch_size, verbose))]
+    frame = pd.concat(frames, ignore_index=True) if frames else variant_frame([], {c: [] for c in effects.columns})
+    _fill_summary(summary, reader, time.perf_counter() - started)
+    summary.rejected_alleles = reader.rejected
+    frame.attrs["summary"] = summary
+    return frame
+
+
+def _to_files(effects, vcf, genome, out, rejects, region, shard, allow_ref_mismatch, batch_size, verbose, summary):
+    rejects = Path(rejects) if rejects is not None else default_rejects_path(out)
+    started = time.perf_counter()
+    with _open_writer(out, effects, vcf, region) as writer, RejectsWriter(rejects) as rejects_writer:
+        reader = _reader(vcf, genome, region, shard, allow_ref_mismatch, on_reject=rejects_writer)
+        for variants, columns in effects.run(_batches(reader, batch_size, verbose)):
+            writer.write(variants, columns)
+    _fill_summary(summary, reader, time.perf_counter() - started)
+    summary.out, summary.rejects = out, rejects
+    logger.info(summary.line())
+    return summary
+
+
+def _open_writer(out: Path, effects: VariantEffects, vcf, region):
+    cls = WRITERS[output_format(out)]
+    if cls is VcfWriter:
+        layout = [(e.name, s.name, e.tasks) for e in effects.entries for s in effects.scores]
+        return VcfWriter(out, VcfVariants(vcf, region=region).read_header(), layout)
+    return cls(out)
+
+
+def _fill_summary(summary: VariantEffectSummary, reader: VcfVariants, seconds: float) -> None:
+    counts = reader.counts
+    summary.records, summary.alleles, summary.scored = counts["records"], counts["alleles"], counts["scored"]
+    summary.rejected = {k: v for k, v in counts.items() if k not in ("records", "alleles", "scored")}
+    summary.seconds = seconds
+    if not reader.reconciles():
+        raise RuntimeError(f"internal error: allele counts do not reconcile: {dict(counts)}")
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"i/n"`` -> ``(i, n)`` (1-based)."""
+    try:
+        shard, n_shards = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard must look like i/n (e.g. 2/8), not {text!r}") from None
+    shard_range(0, shard, n_shards)  # validates
+    return shard, n_shards

@@ -1,0 +1,161 @@
+"""A zoo entry as the variant-effect engine sees it: inputs around variants, and predictions.
+
+Any entry whose dataloader is an `epizoo.dataloaders.regions.IntervalDataset` works without
+entry-specific code. `EntryInputs` builds the dataloader with the user's non-sequence arguments
+(bigWig tracks, cell type, ...) and no intervals, and asks it for the reference inputs of each
+variant's window (`IntervalDataset.batch_for_windows`); the alternative inputs are the same arrays
+with the base channels of the sequence replaced. Non-sequence inputs are therefore taken from the
+reference and are identical for ref and alt, as in kipoi-veff. `EntryModel` runs the entry's
+network on such inputs.
+"""
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from contextlib import nullcontext
+from typing import Any
+
+import numpy as np
+import torch
+
+from epizoo.dataloaders.genome import Genome
+from epizoo.dataloaders.onehot import encode_bytes, reverse_complement_one_hot
+from epizoo.dataloaders.regions import IntervalDataset
+from epizoo.dataloaders.variant_windows import variant_windows, window_start
+from epizoo.dataloaders.variants import Variant
+
+Inputs = dict[str, np.ndarray]
+PRECISIONS = {"float32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def dataloader_parameters(loader) -> set[str]:
+    """Arguments of an entry's dataloader that the user gives (all but intervals and FASTA)."""
+    return set(inspect.signature(loader).parameters) - {"intervals_file", "fasta_file"}
+
+
+class EntryInputs:
+    """Reference and alternative inputs of an entry for variant-centred windows.
+
+    Parameters
+    ----------
+    name
+        The entry's name (for messages).
+    loader
+        The entry's dataloader class (Kipoi's ``default_dataloader``).
+    genome
+        The reference genome (shared by all entries of a run).
+    dataloader_args
+        The dataloader's arguments other than the intervals and the FASTA.
+    """
+
+    def __init__(self, name: str, loader: type, genome: Genome, dataloader_args: Mapping[str, Any] | None = None) -> None:
+        if not (inspect.isclass(loader) and issubclass(loader, IntervalDataset)):
+            raise NotImplementedError(
+                f"{name}: its dataloader {getattr(loader, '__name__', loader)} is not an epizoo "
+                "IntervalDataset, so epizoo cannot build its inputs around variants. Fix: give the "
+                "entry a dataloader derived from epizoo.dataloaders.regions.IntervalDataset."
+            )
+        args = dict(dataloader_args or {})
+        unknown = sorted(set(args) - dataloader_parameters(loader))
+        if unknown:
+            raise ValueError(
+                f"{name} takes no dataloader argument(s) {', '.join(unknown)}; it takes: "
+                f"{', '.join(sorted(dataloader_parameters(loader))) or 'none besides the FASTA'}"
+            )
+        self.name = name
+        self.genome = genome
+        self.dataset: IntervalDataset = loader(intervals_file=None, fasta_file=genome, **args)
+        self.width = self.dataset.width
+
+    def windows(self, variants: list[Variant], reverse_complements: bool = False) -> list[Inputs]:
+        """``[ref, alt]`` input sets of a batch of variants (``+ [ref_rc, alt_rc]`` on request)."""
+        chroms = np.array([v.chrom for v in variants], dtype=object)
+        positions = np.fromiter((v.pos for v in variants), dtype=np.int64, count=len(variants))
+        _, alt_bytes, _ = variant_windows(self.genome, variants, self.width)
+        ref = self.dataset.batch_for_windows(chroms, window_start(positions, self.width))["inputs"]
+        sets = [ref, self.with_sequence(ref, alt_bytes)]
+        if reverse_complements:
+            sets += [self.reverse_complement(s) for s in sets]
+        return sets
+
+    def with_sequence(self, inputs: Inputs, sequence_bytes: np.ndarray) -> Inputs:
+        """A copy of ``inputs`` whose base channels encode ``sequence_bytes`` instead."""
+        encoding = self.dataset.encoding
+        n_letters = len(encoding["alphabet"])
+        seq = inputs[self.dataset.seq_input].copy()
+        bases = encode_bytes(sequence_bytes, **encoding)
+        if encoding["channels_first"]:
+            seq[:, :n_letters, :] = bases
+        else:
+            seq[..., :n_letters] = bases
+        return {**inputs, self.dataset.seq_input: seq}
+
+    def reverse_complement(self, inputs: Inputs) -> Inputs:
+        """Inputs of the reverse-complement windows: bases complemented and reversed, tracks
+        reversed, per-window feature vectors unchanged."""
+        encoding = self.dataset.encoding
+        flipped = dict(inputs)
+        seq = inputs[self.dataset.seq_input]
+        flipped[self.dataset.seq_input] = np.ascontiguousarray(
+            reverse_complement_one_hot(seq, encoding["alphabet"], encoding["channels_first"])
+        )
+        tracks = self.dataset.tracks_input
+        if tracks is not None and tracks in inputs:
+            axis = -1 if encoding["channels_first"] else -2
+            flipped[tracks] = np.ascontiguousarray(np.flip(inputs[tracks], axis=axis))
+        return flipped
+
+
+class EntryModel:
+    """An entry's network, predicting on numpy inputs.
+
+    Parameters
+    ----------
+    name
+        The entry's name (used in output columns).
+    kipoi_model
+        The entry loaded by Kipoi (``epizoo.registry.get_model``).
+    device
+        ``cpu``, ``cuda``, ... Default: CUDA when available.
+    precision
+        ``float32`` (default: outputs equal the model's own predictions), ``bf16`` or ``fp16``
+        autocast.
+    """
+
+    def __init__(self, name: str, kipoi_model: Any, device: str | None = None, precision: str = "float32") -> None:
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        self.name = name
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.module = kipoi_model.model.to(self.device).eval()
+        self.autocast_dtype = PRECISIONS[precision]
+        self.tasks = task_names(kipoi_model)
+        # A model that averages its strands itself (FactorNet) predicts the same for a window and
+        # its reverse complement, so reverse-complement windows need not be run through it.
+        self.strand_symmetric = bool(getattr(self.module, "reverse_complement_invariant", False))
+
+    def predict(self, inputs: Inputs) -> np.ndarray:
+        """Model outputs for a batch of inputs, ``(batch, n_tasks)`` float32."""
+        tensors = {k: torch.from_numpy(np.ascontiguousarray(v)).to(self.device) for k, v in inputs.items()}
+        autocast = (
+            torch.autocast(self.device.type, dtype=self.autocast_dtype)
+            if self.autocast_dtype is not None else nullcontext()
+        )
+        with torch.inference_mode(), autocast:
+            output = self.module(**tensors)
+        return output.float().cpu().numpy().reshape(len(next(iter(inputs.values()))), -1)
+
+
+def task_names(kipoi_model: Any) -> list[str]:
+    """The column labels of an entry's targets (their indices when it has none)."""
+    targets = kipoi_model.schema.targets
+    labels = getattr(targets, "column_labels", None)
+    if labels:
+        return [str(label) for label in labels]
+    shape = getattr(targets, "shape", None) or (1,)
+    return [str(i) for i in range(int(np.prod([d for d in shape if d])))]
+
+
+def concatenate(batches: list[Inputs]) -> Inputs:
+    """Stack several input batches into one (for one forward pass)."""
+    return {key: np.concatenate([b[key] for b in batches]) for key in batches[0]}

@@ -1,0 +1,155 @@
+"""Variant effects through stock Kipoi: ``kipoi predict VariantEffects/<entry> ...``.
+
+Kipoi 0.8 dropped kipoi-veff's hook, so the variant-effect form of an entry is an entry of its
+own, in the zoo's ``VariantEffects`` template group (one generated row per sequence entry, see
+`epizoo.plugins.veff.kipoi_group`):
+
+* `VariantDataset`: its dataloader. Arguments: ``vcf_file``, ``fasta_file``, the underlying
+  entry's own non-sequence arguments (``dnase_file``, ``cell_line``, ...) and
+  ``allow_ref_mismatch``. Each batch holds the reference and alternative inputs of the scoreable
+  alleles (``ref/<input>``, ``alt/<input>``) and the identity of *every* allele, scoreable or not
+  (``variant/...``, with the reason an allele is not scored).
+* `VariantEffectModel`: its model. It runs the underlying entry on the ref and alt inputs in one
+  forward pass and returns, per allele, its identity and kipoi-veff's scores per task; alleles
+  that are not scored come out as rows with empty scores and their reason.
+
+So ``kipoi predict VariantEffects/FactorNet/FOXA1/onePeak_DGF --dataloader_args '{"vcf_file":
+..., "fasta_file": ..., "dnase_file": ...}' -o effects.tsv`` writes one row per ALT allele of the
+VCF: ``preds/variant/{chrom,pos,id,ref,alt,reason}`` and ``preds/<score>/<task>``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import islice
+
+import numpy as np
+from kipoi.data import SampleIterator
+from kipoi.model import BaseModel
+
+from epizoo.dataloaders.genome import Genome
+from epizoo.dataloaders.variants import RejectedAllele, Variant, VcfVariants
+from epizoo.registry import get_dataloader, get_model
+
+from .engine import score_predictions
+from .entry import EntryInputs, EntryModel, concatenate
+from .scores import SCORES
+
+#: kipoi-veff's scores, all reported by the Kipoi form
+KIPOI_SCORES = ("ref", "alt", "diff", "logit", "logit_ref", "logit_alt", "deepsea_effect")
+IDENTITY = ("chrom", "pos", "id", "ref", "alt", "reason")
+
+
+class VariantDataset(SampleIterator):
+    """Every ALT allele of a VCF, with entry inputs for those that can be scored.
+
+    Parameters
+    ----------
+    vcf_file, fasta_file
+        The variants and the reference genome.
+    entry
+        The underlying zoo entry (set by the VariantEffects template; not for users).
+    allow_ref_mismatch
+        Score alleles whose REF differs from the genome instead of reporting them.
+    **kwargs
+        The entry's own dataloader arguments except its intervals and FASTA.
+    """
+
+    def __init__(self, vcf_file, fasta_file, entry, allow_ref_mismatch=False, **kwargs):
+        self.genome = Genome(fasta_file)
+        self.inputs = EntryInputs(entry, get_dataloader(entry), self.genome, kwargs)
+        self.reader = VcfVariants(vcf_file, self.genome, bool(allow_ref_mismatch))
+        self._samples: Iterator[dict] | None = None
+
+    def batch_iter(self, batch_size: int = 32, **kwargs) -> Iterator[dict]:
+        """Batches of at most ``batch_size`` alleles, in VCF order."""
+        stream = all_alleles(self.reader)
+        while chunk := list(islice(stream, batch_size)):
+            yield self.batch(chunk)
+
+    def batch(self, alleles: list[Variant | RejectedAllele]) -> dict:
+        """Inputs and metadata of a list of alleles (scoreable or not)."""
+        scored = [a for a in alleles if isinstance(a, Variant)]
+        identity = allele_identity(alleles)
+        inputs = {f"variant/{key}": values for key, values in identity.items()}
+        if scored:
+            ref, alt = self.inputs.windows(scored)
+            inputs.update({f"ref/{k}": v for k, v in ref.items()})
+            inputs.update({f"alt/{k}": v for k, v in alt.items()})
+        return {"inputs": inputs, "metadata": identity}
+
+    def __iter__(self) -> "VariantDataset":
+        """Single alleles (Kipoi's per-sample protocol; `batch_iter` is the fast path)."""
+        self._samples = (_first(self.batch([allele])) for allele in all_alleles(self.reader))
+        return self
+
+    def __next__(self) -> dict:
+        if self._samples is None:
+            iter(self)
+        return next(self._samples)
+
+
+class VariantEffectModel(BaseModel):
+    """kipoi-veff's scores of an entry's predictions on ref and alt windows, per allele.
+
+    Parameters
+    ----------
+    entry
+        The underlying zoo entry.
+    scores
+        Score names (default: all of kipoi-veff's).
+    """
+
+    MODEL_PACKAGE = "pytorch"
+
+    def __init__(self, entry, scores=KIPOI_SCORES):
+        self.entry = entry
+        self.model = EntryModel(str(entry), get_model(entry, with_dataloader=False))
+        self.scores = [SCORES[name] for name in scores]
+
+    def predict_on_batch(self, x: dict) -> dict:
+        identity = {key: x[f"variant/{key}"] for key in IDENTITY}
+        scored = identity["reason"] == ""
+        out: dict = {"variant": identity}
+        for score in self.scores:
+            out[score.name] = {task: np.full(len(scored), np.nan, dtype=np.float32) for task in self.model.tasks}
+        n = int(scored.sum())
+        if n:
+            ref = {k[4:]: v for k, v in x.items() if k.startswith("ref/")}
+            alt = {k[4:]: v for k, v in x.items() if k.startswith("alt/")}
+            columns = score_predictions(self.model, self.model.predict(concatenate([ref, alt])), n, self.scores, None)
+            for score in self.scores:
+                for task in self.model.tasks:
+                    out[score.name][task][scored] = columns[f"{self.model.name}/{task}/{score.name}"]
+        return out
+
+    @staticmethod
+    def _sufficient_deps(dependencies) -> bool:
+        return any("torch" in str(d) for d in getattr(dependencies, "pip", []))
+
+
+def all_alleles(reader: VcfVariants) -> Iterator[Variant | RejectedAllele]:
+    """Every allele of a VCF in file order: scoreable ones as `Variant`, the others as
+    `RejectedAllele` (with their reason)."""
+    pending: list[RejectedAllele] = []
+    reader.on_reject = pending.append
+    for variant in reader:
+        yield from pending
+        pending.clear()
+        yield variant
+    yield from pending
+
+
+def allele_identity(alleles: list[Variant | RejectedAllele]) -> dict[str, np.ndarray]:
+    """``chrom, pos, id, ref, alt, reason`` of each allele (reason empty when scored)."""
+    rows = [
+        (a.chrom, str(a.pos), a.id, a.ref, a.alt, "" if isinstance(a, Variant) else a.row()[5])
+        for a in alleles
+    ]
+    columns = list(zip(*rows)) if rows else [()] * len(IDENTITY)
+    return {key: np.array(values, dtype=object) for key, values in zip(IDENTITY, columns)}
+
+
+def _first(batch):
+    if isinstance(batch, dict):
+        return {key: _first(value) for key, value in batch.items()}
+    return batch[0]
