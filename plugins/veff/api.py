@@ -205,7 +205,7 @@ def _open_writer(out: Path, effects: VariantEffects, vcf, region):
     if cls is VcfWriter:
         layout = [(e.name, s.name, e.tasks) for e in effects.entries for s in effects.scores]
         return VcfWriter(out, VcfVariants(vcf, region=region).read_header(), layout)
-    return cls(out)
+    return cls(out, effects.columns)
 
 
 def _fill_summary(summary: VariantEffectSummary, reader: VcfVariants, seconds: float) -> None:

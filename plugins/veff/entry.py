@@ -33,6 +33,16 @@ def dataloader_parameters(loader) -> set[str]:
     return set(inspect.signature(loader).parameters) - {"intervals_file", "fasta_file"}
 
 
+def required_parameters(loader) -> set[str]:
+    """The user-given dataloader arguments that have no default."""
+    parameters = inspect.signature(loader).parameters
+    return {
+        name for name in dataloader_parameters(loader)
+        if parameters[name].default is inspect.Parameter.empty
+        and parameters[name].kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+    }
+
+
 class EntryInputs:
     """Reference and alternative inputs of an entry for variant-centred windows.
 
@@ -61,6 +71,12 @@ class EntryInputs:
             raise ValueError(
                 f"{name} takes no dataloader argument(s) {', '.join(unknown)}; it takes: "
                 f"{', '.join(sorted(dataloader_parameters(loader))) or 'none besides the FASTA'}"
+            )
+        missing = sorted(required_parameters(loader) - set(args))
+        if missing:
+            raise ValueError(
+                f"{name} needs the dataloader argument(s) {', '.join(missing)}. Fix: pass them, e.g. "
+                f"--dataloader-args '{{\"{missing[0]}\": ...}}'"
             )
         self.name = name
         self.genome = genome

@@ -36,8 +36,11 @@ KV_SOURCE = "epizoo"
 def variant_frame(variants: list[Variant], columns: dict[str, np.ndarray]) -> pd.DataFrame:
     """One row per variant: its identity, then its score columns."""
     frame = pd.DataFrame({
-        "#CHROM": [v.chrom for v in variants], "POS": [v.pos for v in variants],
-        "ID": [v.id for v in variants], "REF": [v.ref for v in variants], "ALT": [v.alt for v in variants],
+        "#CHROM": pd.Series([v.chrom for v in variants], dtype=object),
+        "POS": pd.Series([v.pos for v in variants], dtype=np.int64),
+        "ID": pd.Series([v.id for v in variants], dtype=object),
+        "REF": pd.Series([v.ref for v in variants], dtype=object),
+        "ALT": pd.Series([v.alt for v in variants], dtype=object),
     })
     scores = pd.DataFrame({name: np.asarray(values, dtype=np.float32) for name, values in columns.items()})
     return pd.concat([frame, scores], axis=1)
@@ -79,23 +82,21 @@ class _AtomicOutput:
 
 
 class TsvWriter(_AtomicOutput):
-    """kipoi-veff2's TSV: ``#CHROM POS ID REF ALT <model>/<task>/<score> ...``."""
+    """kipoi-veff2's TSV: ``#CHROM POS ID REF ALT <model>/<task>/<score> ...``.
 
-    def __init__(self, path: str | Path, header: list[str] | None = None) -> None:
+    The header is written up front, so a run that scores nothing still has one.
+    """
+
+    def __init__(self, path: str | Path, columns: list[str]) -> None:
         super().__init__(path)
         opener = gzip.open if str(path).endswith(".gz") else open
         self._handle = opener(self.tmp, "wt", newline="")
-        self._columns: list[str] | None = None
+        self._handle.write("\t".join(VARIANT_COLUMNS + list(columns)) + "\n")
 
     def write(self, variants: list[Variant], columns: dict[str, np.ndarray]) -> None:
-        frame = variant_frame(variants, columns)
-        self._write_frame(frame)
-
-    def _write_frame(self, frame: pd.DataFrame) -> None:
-        if self._columns is None:
-            self._columns = list(frame.columns)
-            self._handle.write("\t".join(self._columns) + "\n")
-        frame.to_csv(self._handle, sep="\t", header=False, index=False, float_format="%.8g", lineterminator="\n")
+        variant_frame(variants, columns).to_csv(
+            self._handle, sep="\t", header=False, index=False, float_format="%.8g", lineterminator="\n"
+        )
 
     def _release(self) -> None:
         self._handle.close()
@@ -104,15 +105,16 @@ class TsvWriter(_AtomicOutput):
 class ParquetWriter(_AtomicOutput):
     """The TSV's columns in a parquet file, one row group per batch."""
 
-    def __init__(self, path: str | Path, header: list[str] | None = None) -> None:
+    def __init__(self, path: str | Path, columns: list[str]) -> None:
         super().__init__(path)
-        self._writer: pq.ParquetWriter | None = None
+        identity = [("#CHROM", pa.string()), ("POS", pa.int64()), ("ID", pa.string()),
+                    ("REF", pa.string()), ("ALT", pa.string())]
+        self.schema = pa.schema(identity + [(name, pa.float32()) for name in columns])
+        self._writer = pq.ParquetWriter(str(self.tmp), self.schema)
 
     def write(self, variants: list[Variant], columns: dict[str, np.ndarray]) -> None:
-        table = pa.Table.from_pandas(variant_frame(variants, columns), preserve_index=False)
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(str(self.tmp), table.schema)
-        self._writer.write_table(table)
+        frame = variant_frame(variants, columns)
+        self._writer.write_table(pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False))
 
     def _release(self) -> None:
         if self._writer is not None:
