@@ -1,0 +1,49 @@
+"""The epizoo CLI: one entry point, the same through `python -m epizoo`, clear errors."""
+import subprocess
+from pathlib import Path
+import sys
+
+import numpy as np
+
+from conftest import REPO
+from epizoo.cli import COMMANDS, main
+
+
+def run(*args, cwd=REPO):
+    return subprocess.run([sys.executable, "-m", "epizoo", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_help_lists_every_command_and_module_form_matches_the_script():
+    result = run("--help")
+    assert result.returncode == 0
+    for name in COMMANDS:
+        assert name in result.stdout
+    script = subprocess.run([str(Path(sys.executable).parent / "epizoo"), "--help"], capture_output=True, text=True)
+    if script.returncode == 0:  # the console script exists when the package is installed in .venv
+        assert script.stdout.replace("epizoo", "X") == result.stdout.replace("epizoo", "X")
+
+
+def test_every_command_has_its_own_help():
+    for name in COMMANDS:
+        result = run(name, "--help")
+        assert result.returncode == 0 and f"epizoo {name}" in result.stdout, name
+
+
+def test_list_shows_the_zoo(capsys):
+    assert main(["list", "FactorNet/FOXA1"]) == 0
+    assert capsys.readouterr().out.split() == ["FactorNet/FOXA1/onePeak_DGF"]
+
+
+def test_onehot_runs_the_data_path_on_the_examples(tmp_path, capsys):
+    out = tmp_path / "x.npz"
+    assert main(["onehot", str(REPO / "examples/regions.bed"), str(REPO / "examples/genome.fa"),
+                 "--width", "1000", "--bigwig", str(REPO / "examples/dnase.bw"), "-o", str(out)]) == 0
+    arrays = np.load(out)
+    assert arrays["seq"].shape == (10, 1000, 5) and arrays["start"][0] == 136044 - 500
+
+
+def test_bad_input_is_a_one_line_error_with_exit_status_2(tmp_path, capsys):
+    code = main(["onehot", str(tmp_path / "absent.bed"), str(REPO / "examples/genome.fa"), "--width", "10", "-o", str(tmp_path / "x.npz")])
+    assert code == 2
+    assert "absent.bed does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "x.npz").exists()
