@@ -29,5 +29,7 @@ setup(
     packages=PACKAGES,
     package_dir=PACKAGE_DIR,
     # zoo entries (model.yaml, dataloader.yaml, models.tsv, small weights) travel with the package
-    package_data={"epizoo.zoo": ["**/*.yaml", "**/*.tsv", "**/*.txt", "**/*.safetensors", "**/*.json", "**/*.md"]},
+    package_data={"epizoo.zoo": ["**/*.yaml", "**/*.tsv", "**/*.txt", "**/*.safetensors", "**/*.json", "**/*.md"],
+                  # the Snakemake workflows that `epizoo workflow` prints or writes
+                  "epizoo.plugins": ["veff/workflow/*"]},
 )

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "score-variants": ("epizoo.commands.score_variants", "predict variant effects of zoo entries on a VCF"),
     "simulate": ("epizoo.commands.simulate", "write a seeded synthetic genome, tracks, peaks and VCF"),
     "onehot": ("epizoo.commands.onehot", "one-hot encode BED regions of a FASTA into an .npz"),
+    "workflow": ("epizoo.commands.workflow", "print or write the Snakemake workflows (scatter/gather score-variants)"),
 }
 
 

@@ -35,7 +35,9 @@ def write_vcf(path, records):
 
 
 def genome_base(pos):
-    return pysam.FastaFile(str(EXAMPLES / "genome.fa")).fetch("chr22", pos - 1, pos)
+    from epizoo.dataloaders.genome import Genome
+
+    return Genome(EXAMPLES / "genome.fa").sequence("chr22", pos - 1, pos)
 
 
 def test_ref_scores_are_the_models_own_predictions_of_the_reference_window(mirror, tmp_path):

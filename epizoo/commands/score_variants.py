@@ -5,6 +5,8 @@ import argparse
 import json
 from pathlib import Path
 
+from epizoo.atomic import write_text
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from epizoo.plugins.veff.scores import RC_MERGES, SCORES
@@ -20,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also score reverse-complement windows and merge this way (after scoring)")
     parser.add_argument("--out", required=True, help="output: .tsv, .tsv.gz, .vcf, .vcf.gz or .parquet (written atomically)")
     parser.add_argument("--rejects", help="alleles not scored, with their reason (default: <OUT without suffix>.rejects.tsv)")
+    parser.add_argument("--summary-json", help="also write the run's counts (records, alleles, scored, rejected) as JSON")
     parser.add_argument("--region", help="chrom:start-end of a tabix-indexed VCF")
     parser.add_argument("--shard", help="i/n: only the i-th of n contiguous slices of the records (1-based)")
     parser.add_argument("--allow-ref-mismatch", action="store_true", help="score alleles whose REF differs from the FASTA")
@@ -41,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
         allow_ref_mismatch=args.allow_ref_mismatch, batch_size=args.batch_size,
         device=args.device, precision=args.precision, verbose=not args.quiet,
     )
+    if args.summary_json:
+        write_text(args.summary_json, json.dumps(summary.to_json(), indent=1) + "\n")
     if not args.quiet:
         print(summary.line())
         print(f"effects -> {summary.out}; rejected alleles -> {summary.rejects}")

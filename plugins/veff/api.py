@@ -51,6 +51,13 @@ class VariantEffectSummary:
     def n_rejected(self) -> int:
         return sum(self.rejected.values())
 
+    def to_json(self) -> dict:
+        """The counts as a JSON-able mapping (``--summary-json``)."""
+        return {"records": self.records, "alleles": self.alleles, "scored": self.scored,
+                "rejected": self.n_rejected, "rejected_by_reason": dict(self.rejected),
+                "seconds": round(self.seconds, 3), "out": str(self.out) if self.out else None,
+                "rejects": str(self.rejects) if self.rejects else None}
+
     def line(self) -> str:
         """One-line summary for logs and the CLI."""
         reasons = "; ".join(f"{n} {reason}" for reason, n in sorted(self.rejected.items(), key=lambda x: -x[1]))
