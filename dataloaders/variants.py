@@ -197,7 +197,9 @@ class VcfVariants:
             yield from self._region_lines()
             return
         opener = gzip.open if _is_gzip(self.path) else open
-        with opener(self.path, "rt", newline="") as handle:
+        # utf-8-sig drops a byte-order mark; undecodable bytes (latin-1 INFO text) are replaced,
+        # since only the ASCII first five columns are interpreted
+        with opener(self.path, "rt", newline="", encoding="utf-8-sig", errors="replace") as handle:
             for number, line in enumerate(handle, start=1):
                 yield number, line.rstrip("\r\n")
 

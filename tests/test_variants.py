@@ -153,3 +153,14 @@ def test_edge_cases_vcf_reasons_without_a_genome(shared_data):
     reasons = sorted(r.reason for r in reader.rejected)
     assert reasons == sorted([v.MISSING_REF, v.MISSING_ALT])
     assert len(scored) == 7
+
+
+def test_byte_order_mark_crlf_and_latin1_bytes_do_not_break_reading(tmp_path, genome):
+    ref = base(genome, 100)
+    header = ("\ufeff" + HEADER).replace("\n", "\r\n").encode("utf-8")
+    record = f"chr22\t100\tx\t{ref}\tA\t.\t.\tNOTE=caf".encode() + b"\xe9\r\n"  # a latin-1 byte
+    path = tmp_path / "odd.vcf"
+    path.write_bytes(header + record)
+    reader = VcfVariants(path, genome)
+    variants = list(reader)
+    assert [v.id for v in variants] == ["x"] and reader.counts["records"] == 1 and reader.reconciles()
