@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("epizoo.commands.list_entries", "list the zoo's entries"),
     "fetch": ("epizoo.commands.fetch", "fetch (and convert) the weights of entries into the cache"),
     "source": ("epizoo.commands.source", "register the zoo as a Kipoi model source"),
+    "check": ("epizoo.commands.check", "validate zoo entries: metadata, schema, weights, kipoi test"),
     "convert": ("epizoo.commands.convert", "convert published weights into a Kipoi entry"),
     "score-variants": ("epizoo.commands.score_variants", "predict variant effects of zoo entries on a VCF"),
     "simulate": ("epizoo.commands.simulate", "write a seeded synthetic genome, tracks, peaks and VCF"),

@@ -235,6 +235,17 @@ def save_safetensors(
     return sha256sum(path)
 
 
+def _decoded(header: Mapping[str, str]) -> dict[str, Any]:
+    """Header metadata not written by epizoo: each value JSON-decoded where it is JSON."""
+    decoded = {}
+    for key, value in header.items():
+        try:
+            decoded[key] = json.loads(value)
+        except ValueError:
+            decoded[key] = value
+    return decoded
+
+
 def load_safetensors(
     path: str | Path, sha256: str | None
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -263,7 +274,7 @@ def load_safetensors(
     tensors: dict[str, torch.Tensor] = {}
     with safe_open(str(path), framework="pt") as handle:
         header = handle.metadata() or {}
-        metadata = json.loads(header[METADATA_KEY]) if METADATA_KEY in header else dict(header)
+        metadata = json.loads(header[METADATA_KEY]) if METADATA_KEY in header else _decoded(header)
         for key in handle.keys():
             tensors[key] = handle.get_tensor(key)
     return tensors, metadata

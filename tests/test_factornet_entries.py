@@ -182,3 +182,21 @@ def test_convert_refuses_unknown_track_sets_clearly(tmp_path, shared_data):
     with pytest.raises(ValueError, match="no FactorNet dataloader for tracks"):
         write_entry(source, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_epizoo_check_passes_a_pinned_entry_and_reports_a_broken_one(mirror, tmp_path):
+    from epizoo.check import check_entry
+
+    report = check_entry("FactorNet/EGR1/onePeak_DGF")
+    assert report.ok, report.lines()
+    assert any("matches test.expect" in line for line in report.passed)
+    broken = tmp_path / "broken"
+    import shutil
+
+    from epizoo.conversion.factornet_entry import write_entry
+
+    write_entry(DATA / "factornet" / "models" / "FOXA1" / "onePeak_DGF", broken, expect=False)
+    (broken / "weights.safetensors").write_bytes((broken / "weights.safetensors").read_bytes()[:-8] + b"12345678")
+    report = check_entry(broken, kipoi_test=False)
+    assert not report.ok and "sha256" in report.problems[0]
+    shutil.rmtree(broken)
