@@ -160,7 +160,7 @@ class Genome:
         if out is None:
             out = np.empty((n, width), dtype=np.uint8)
         padded = np.zeros(n, dtype=bool)
-        for chrom, rows in _group_rows(chroms, n):
+        for chrom, rows in group_rows(chroms, n):
             sequence = self.chromosome(chrom)
             row_starts = starts[rows]
             inside = (row_starts >= 0) & (row_starts + width <= len(sequence))
@@ -206,7 +206,7 @@ def _padded_window(sequence: np.ndarray, start: int, width: int) -> tuple[np.nda
     return window, True
 
 
-def _group_rows(chroms: Sequence[str] | np.ndarray, n: int):
+def group_rows(chroms: Sequence[str] | np.ndarray, n: int):
     """Yield ``(chrom, row indices)`` for each distinct chromosome of a batch, in first-seen order."""
     if isinstance(chroms, str):
         yield chroms, np.arange(n)

@@ -58,3 +58,13 @@ def test_bad_paths_are_clear_errors(tmp_path, bigwigs):
         BigWigTracks([tmp_path / "text.bw"])
     with pytest.raises(ValueError, match="2 track names"):
         BigWigTracks([bigwigs[0]], names=["a", "b"])
+
+
+def test_span_reads_of_dense_windows_equal_per_window_reads(bigwigs):
+    tracks = BigWigTracks(bigwigs)
+    starts = np.array([0, 3, 7, 30, 41, 90])  # dense: read as one span
+    batch = tracks.values_batch(["chr1"] * 6, starts, 12)
+    for row, start in enumerate(starts):
+        np.testing.assert_array_equal(batch[row], tracks.values("chr1", int(start), int(start) + 12))
+    sparse = tracks.values_batch(["chr1", "chr2"], [0, 40], 3)  # one window per chromosome
+    np.testing.assert_array_equal(sparse[1, :, 0], 9.0)

@@ -16,7 +16,7 @@ import numpy as np
 
 from epizoo.dataloaders.variants import Variant
 
-from .entry import EntryInputs, EntryModel, Inputs, concatenate
+from .entry import EntryInputs, EntryModel, Inputs
 from .scores import Merge, Score
 
 
@@ -58,10 +58,10 @@ def score_predictions(
 
 @dataclass
 class PreparedBatch:
-    """Model inputs of one batch of variants, per entry: [ref, alt(, ref_rc, alt_rc)]."""
+    """Model inputs of one batch of variants, per entry: ref, alt (, ref_rc, alt_rc) stacked."""
 
     variants: list[Variant]
-    inputs: list[list[Inputs]]
+    inputs: list[Inputs]
 
 
 class VariantEffects:
@@ -95,8 +95,8 @@ class VariantEffects:
     def compute(self, batch: PreparedBatch) -> dict[str, np.ndarray]:
         """Run the forward passes of a prepared batch and score them: column -> values."""
         columns: dict[str, np.ndarray] = {}
-        for entry, sets in zip(self.entries, batch.inputs):
-            predictions = entry.model.predict(concatenate(sets))
+        for entry, inputs in zip(self.entries, batch.inputs):
+            predictions = entry.model.predict(inputs)
             columns.update(score_predictions(entry.model, predictions, len(batch.variants), self.scores, self.rc_merge))
         return columns
 

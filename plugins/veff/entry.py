@@ -83,28 +83,33 @@ class EntryInputs:
         self.dataset: IntervalDataset = loader(intervals_file=None, fasta_file=genome, **args)
         self.width = self.dataset.width
 
-    def windows(self, variants: list[Variant], reverse_complements: bool = False) -> list[Inputs]:
-        """``[ref, alt]`` input sets of a batch of variants (``+ [ref_rc, alt_rc]`` on request)."""
+    def windows(self, variants: list[Variant], reverse_complements: bool = False) -> Inputs:
+        """The inputs of a batch of ``n`` variants, stacked for one forward pass.
+
+        Rows ``[0, n)`` are the reference windows, ``[n, 2n)`` the alternative ones (the same
+        arrays with the sequence's base channels re-encoded), and with ``reverse_complements``
+        rows ``[2n, 4n)`` their reverse complements.
+        """
         chroms = np.array([v.chrom for v in variants], dtype=object)
         positions = np.fromiter((v.pos for v in variants), dtype=np.int64, count=len(variants))
         _, alt_bytes, _ = variant_windows(self.genome, variants, self.width)
         ref = self.dataset.batch_for_windows(chroms, window_start(positions, self.width))["inputs"]
-        sets = [ref, self.with_sequence(ref, alt_bytes)]
+        stacked = {key: np.concatenate([values, values]) for key, values in ref.items()}
+        self._encode_bases(stacked[self.dataset.seq_input][len(variants):], alt_bytes)
         if reverse_complements:
-            sets += [self.reverse_complement(s) for s in sets]
-        return sets
+            flipped = self.reverse_complement(stacked)
+            stacked = {key: np.concatenate([stacked[key], flipped[key]]) for key in stacked}
+        return stacked
 
-    def with_sequence(self, inputs: Inputs, sequence_bytes: np.ndarray) -> Inputs:
-        """A copy of ``inputs`` whose base channels encode ``sequence_bytes`` instead."""
+    def _encode_bases(self, seq: np.ndarray, sequence_bytes: np.ndarray) -> None:
+        """Overwrite the base channels of ``seq`` (in place) with the encoding of the bytes."""
         encoding = self.dataset.encoding
         n_letters = len(encoding["alphabet"])
-        seq = inputs[self.dataset.seq_input].copy()
         bases = encode_bytes(sequence_bytes, **encoding)
         if encoding["channels_first"]:
             seq[:, :n_letters, :] = bases
         else:
             seq[..., :n_letters] = bases
-        return {**inputs, self.dataset.seq_input: seq}
 
     def reverse_complement(self, inputs: Inputs) -> Inputs:
         """Inputs of the reverse-complement windows: bases complemented and reversed, tracks
@@ -172,6 +177,6 @@ def task_names(kipoi_model: Any) -> list[str]:
     return [str(i) for i in range(int(np.prod([d for d in shape if d])))]
 
 
-def concatenate(batches: list[Inputs]) -> Inputs:
-    """Stack several input batches into one (for one forward pass)."""
-    return {key: np.concatenate([b[key] for b in batches]) for key in batches[0]}
+def split(inputs: Inputs, parts: int) -> list[Inputs]:
+    """Undo the stacking of `EntryInputs.windows`: ``parts`` equal input sets."""
+    return [dict(zip(inputs, chunk)) for chunk in zip(*(np.split(v, parts) for v in inputs.values()))]

@@ -31,7 +31,7 @@ from epizoo.dataloaders.variants import RejectedAllele, Variant, VcfVariants
 from epizoo.registry import get_dataloader, get_model
 
 from .engine import score_predictions
-from .entry import EntryInputs, EntryModel, concatenate
+from .entry import EntryInputs, EntryModel, split
 from .scores import SCORES
 
 #: kipoi-veff's scores, all reported by the Kipoi form
@@ -72,7 +72,7 @@ class VariantDataset(SampleIterator):
         identity = allele_identity(alleles)
         inputs = {f"variant/{key}": values for key, values in identity.items()}
         if scored:
-            ref, alt = self.inputs.windows(scored)
+            ref, alt = split(self.inputs.windows(scored), 2)
             inputs.update({f"ref/{k}": v for k, v in ref.items()})
             inputs.update({f"alt/{k}": v for k, v in alt.items()})
         return {"inputs": inputs, "metadata": identity}
@@ -116,7 +116,8 @@ class VariantEffectModel(BaseModel):
         if n:
             ref = {k[4:]: v for k, v in x.items() if k.startswith("ref/")}
             alt = {k[4:]: v for k, v in x.items() if k.startswith("alt/")}
-            columns = score_predictions(self.model, self.model.predict(concatenate([ref, alt])), n, self.scores, None)
+            stacked = {key: np.concatenate([ref[key], alt[key]]) for key in ref}
+            columns = score_predictions(self.model, self.model.predict(stacked), n, self.scores, None)
             for score in self.scores:
                 for task in self.model.tasks:
                     out[score.name][task][scored] = columns[f"{self.model.name}/{task}/{score.name}"]
