@@ -166,6 +166,7 @@ class OverlapIndex:
             reach = np.maximum.accumulate(group["end"].to_numpy()[order])
             self._by_chrom[str(chrom)] = (starts, reach)
         self._resolve = ContigResolver(self._by_chrom, name)
+        self._merged: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def overlaps(self, chroms: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Bool per interval: does it share at least one base with the annotation?"""
@@ -181,6 +182,41 @@ class OverlapIndex:
             last = np.searchsorted(a_starts, ends[rows], side="left") - 1
             result[rows] = (last >= 0) & (reach[np.maximum(last, 0)] > starts[rows])
         return result
+
+
+    def covered(self, chroms: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Bases of each interval covered by the annotation (its union: overlapping annotation
+        intervals count once), as int64."""
+        chroms = np.asarray(chroms).astype(str)
+        starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+        result = np.zeros(len(starts), dtype=np.int64)
+        for chrom in np.unique(chroms):
+            name = self._resolve.resolve(chrom)
+            if name is None:
+                continue
+            rows = np.flatnonzero(chroms == chrom)
+            result[rows] = self._cumulative(name, ends[rows]) - self._cumulative(name, starts[rows])
+        return result
+
+    def _cumulative(self, chrom: str, positions: np.ndarray) -> np.ndarray:
+        """Annotated bases before each position (on the merged, sorted intervals)."""
+        if chrom not in self._merged:
+            self._merged[chrom] = _merge(*self._by_chrom[chrom])
+        m_starts, m_ends, before = self._merged[chrom]
+        last = np.searchsorted(m_starts, positions, side="right") - 1
+        inside = np.clip(positions - m_starts[np.maximum(last, 0)], 0, (m_ends - m_starts)[np.maximum(last, 0)])
+        return np.where(last >= 0, before[np.maximum(last, 0)] + inside, 0)
+
+
+def _merge(starts: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Union of sorted intervals (given their running maximum of ends): starts, ends, and the
+    annotated bases before each merged interval."""
+    new_run = np.concatenate([[True], starts[1:] > reach[:-1]])
+    first = np.flatnonzero(new_run)
+    last = np.concatenate([first[1:] - 1, [len(starts) - 1]])
+    m_starts, m_ends = starts[first], reach[last]
+    before = np.concatenate([[0], np.cumsum(m_ends - m_starts)[:-1]])
+    return m_starts, m_ends, before
 
 
 def overlaps(

@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("epizoo.commands.check", "validate zoo entries: metadata, schema, weights, kipoi test"),
     "convert": ("epizoo.commands.convert", "convert published weights into a Kipoi entry"),
     "score-variants": ("epizoo.commands.score_variants", "predict variant effects of zoo entries on a VCF"),
+    "train": ("epizoo.commands.train", "train a recipe (FactorNet, ...) and write the model as a zoo entry"),
     "simulate": ("epizoo.commands.simulate", "write a seeded synthetic genome, tracks, peaks and VCF"),
     "onehot": ("epizoo.commands.onehot", "one-hot encode BED regions of a FASTA into an .npz"),
     "workflow": ("epizoo.commands.workflow", "print or write the Snakemake workflows (scatter/gather score-variants)"),

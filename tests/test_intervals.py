@@ -63,3 +63,23 @@ def test_overlaps_agree_with_brute_force():
         for c, s, e in zip(chroms, starts, ends)
     ]
     assert overlaps(chroms, starts, ends, annotation).tolist() == expected
+
+
+def test_covered_bases_count_the_union_of_the_annotation():
+    from epizoo.dataloaders.intervals import OverlapIndex
+
+    annotation = pd.DataFrame({"chrom": ["chr1"] * 4, "start": [10, 15, 40, 100], "end": [20, 30, 50, 101]})
+    index = OverlapIndex(annotation)
+    got = index.covered(np.array(["chr1", "1", "chr1", "chr2", "chr1"]), np.array([0, 12, 25, 0, 30]),
+                        np.array([200, 45, 41, 100, 40]))
+    assert got.tolist() == [20 + 10 + 1, 18 + 5, 5 + 1, 0, 0]
+    rng = np.random.default_rng(1)
+    a_starts = rng.integers(0, 1000, 50)
+    annotation = pd.DataFrame({"chrom": "c", "start": a_starts, "end": a_starts + rng.integers(1, 80, 50)})
+    mask = np.zeros(1200, bool)
+    for s, e in zip(annotation.start, annotation.end):
+        mask[s:e] = True
+    starts = rng.integers(0, 1000, 200)
+    ends = starts + rng.integers(1, 200, 200)
+    expected = [mask[s:e].sum() for s, e in zip(starts, ends)]
+    assert OverlapIndex(annotation).covered(np.array(["c"] * 200), starts, ends).tolist() == expected

@@ -1,0 +1,206 @@
+"""Run configuration: one YAML file per training run, validated into typed dataclasses.
+
+A run's YAML has four sections::
+
+    recipe: factornet          # which recipe (epizoo.plugins.train.recipes.RECIPES)
+    seed: 420
+    data: {...}                # the recipe's DataConfig
+    model: {...}               # the recipe's ModelConfig (architecture hyperparameters)
+    training: {...}            # TrainingConfig below (engine settings shared by all recipes)
+
+Every section is a dataclass whose defaults are the paper's values (the recipe cites the
+section of each). Unknown keys, missing required keys and wrong types are errors that name the
+file, the key path and what is expected.
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A run configuration that cannot be used as it is."""
+
+
+@dataclass
+class TrainingConfig:
+    """Engine settings shared by every recipe (recipes override the paper-specific defaults).
+
+    ``precision``: ``32``, ``bf16-mixed`` or ``16-mixed`` (Lightning's names). ``strategy``:
+    ``auto`` or ``ddp`` (one process per device; multi-node through ``num_nodes`` and torchrun or
+    SLURM). ``steps_per_epoch`` caps the batches per epoch (FactorNet's epochs are bounded by the
+    positives). ``record_samples`` writes each rank's sample list per epoch (for checking data
+    parallelism).
+    """
+
+    batch_size: int = 100
+    learning_rate: float = 1e-3
+    max_epochs: int = 100
+    patience: int = 20
+    monitor: str = "val_loss"
+    gradient_clip: float | None = None
+    precision: str = "32"
+    accelerator: str = "auto"
+    devices: int = 1
+    num_nodes: int = 1
+    strategy: str = "auto"
+    num_workers: int = 0
+    steps_per_epoch: int | None = None
+    deterministic: bool = True
+    record_samples: bool = False
+
+    def __post_init__(self) -> None:
+        if self.precision not in ("32", "bf16-mixed", "16-mixed", "64"):
+            raise ConfigError(f"training.precision must be 32, bf16-mixed or 16-mixed, not {self.precision!r}")
+        if self.strategy not in ("auto", "ddp", "ddp_spawn"):
+            raise ConfigError(f"training.strategy must be auto or ddp, not {self.strategy!r}")
+        for name in ("batch_size", "max_epochs", "devices", "num_nodes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"training.{name} must be at least 1")
+
+
+@dataclass
+class RunConfig:
+    """A whole run: the recipe, its data and model sections, and the engine settings."""
+
+    recipe: str
+    data: Any
+    model: Any
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    seed: int = 0
+    source: str = ""
+
+    def to_dict(self) -> dict:
+        """The configuration as plain data (stored with the weights as provenance)."""
+        return {"recipe": self.recipe, "seed": self.seed, "data": dataclasses.asdict(self.data),
+                "model": dataclasses.asdict(self.model), "training": dataclasses.asdict(self.training)}
+
+
+def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> RunConfig:
+    """Read and validate a run's YAML file.
+
+    Parameters
+    ----------
+    path
+        The YAML file.
+    overrides
+        ``{"training.max_epochs": 2, ...}``: values replacing the file's (dotted key paths).
+    """
+    from .recipes import get_recipe
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path} is not valid YAML: {error}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with recipe, data, model, training")
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(raw, dotted, value)
+    unknown = set(raw) - {"recipe", "seed", "data", "model", "training"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}; "
+                          "expected recipe, seed, data, model, training")
+    if "recipe" not in raw:
+        raise ConfigError(f"{path}: no 'recipe' (e.g. recipe: factornet)")
+    recipe = get_recipe(raw["recipe"])
+    where = str(path)
+    return RunConfig(
+        recipe=raw["recipe"],
+        data=build(recipe.DataConfig, raw.get("data") or {}, f"{where}: data", base=path.parent),
+        model=build(recipe.ModelConfig, raw.get("model") or {}, f"{where}: model"),
+        training=build(recipe.TrainingConfig, raw.get("training") or {}, f"{where}: training"),
+        seed=_coerce(int, raw.get("seed", recipe.default_seed), f"{where}: seed"),
+        source=str(path),
+    )
+
+
+def build(cls: type, data: Mapping[str, Any], where: str, base: Path | None = None):
+    """A dataclass ``cls`` from a mapping, checking keys and types; ``Path`` fields are made
+    relative to ``base`` (the config file's folder)."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(fields)}")
+    values = {}
+    for name, spec in fields.items():
+        if name in data:
+            values[name] = _coerce(hints[name], data[name], f"{where}.{name}", base)
+        elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{where}: missing required key {name!r}")
+    try:
+        return cls(**values)
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from None
+
+
+def _coerce(kind, value, where: str, base: Path | None = None):
+    """``value`` checked against (and converted to) the annotated type ``kind``."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        options = [a for a in args if a is not type(None)]
+        errors = []
+        for option in options:
+            try:
+                return _coerce(option, value, where, base)
+            except ConfigError as error:
+                errors.append(str(error))
+        raise ConfigError(errors[0] if len(errors) == 1 else f"{where}: {value!r} fits none of {options}")
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return [_coerce(args[0], item, f"{where}[{i}]", base) for i, item in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return {str(k): _coerce(args[1], v, f"{where}.{k}", base) for k, v in value.items()}
+    if dataclasses.is_dataclass(kind):
+        return build(kind, value, where, base)
+    return _scalar(kind, value, where, base)
+
+
+def _scalar(kind, value, where: str, base: Path | None):
+    if kind is Path:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a path, got {value!r}")
+        path = Path(value).expanduser()
+        return path if path.is_absolute() or base is None else (base / path)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if kind is str:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return str(value)
+    if kind is Any:
+        return value
+    raise ConfigError(f"{where}: unsupported type {kind}")
+
+
+def _set_dotted(raw: dict, dotted: str, value) -> None:
+    *parents, leaf = dotted.split(".")
+    node = raw
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value

@@ -1,0 +1,123 @@
+"""Training batches: inputs built by the entry's own dataloader, targets from a sample table.
+
+A recipe describes each epoch as a table of windows (``source, chrom, start``) with their
+targets (and optionally a mask of entries to ignore, e.g. FactorNet's ambiguous bins). The
+inputs of a window are built by the same `IntervalDataset` that the finished zoo entry uses for
+prediction (``batch_for_windows``), one per ``source`` (e.g. per cell type, with its own DNase
+track and expression PCs), so a trained model sees exactly what it will see in the zoo.
+Sequences are fetched per batch: nothing genome-sized is ever held in memory.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from epizoo.dataloaders.onehot import reverse_complement_one_hot
+from epizoo.dataloaders.regions import IntervalDataset
+
+
+@dataclass
+class Samples:
+    """Windows with their targets.
+
+    Attributes
+    ----------
+    windows
+        DataFrame with ``source`` (index of the input builder), ``chrom``, ``start`` (0-based
+        start of the model-width window).
+    targets
+        ``(n, n_tasks)`` float32.
+    mask
+        ``(n, n_tasks)`` bool, False where the target is to be ignored (None: use all).
+    """
+
+    windows: pd.DataFrame
+    targets: np.ndarray
+    mask: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def take(self, rows: np.ndarray) -> "Samples":
+        return Samples(self.windows.iloc[rows].reset_index(drop=True), self.targets[rows],
+                       None if self.mask is None else self.mask[rows])
+
+
+class WindowBatches(torch.utils.data.Dataset):
+    """Fixed batches of `Samples`, built on demand (a map-style dataset of whole batches).
+
+    Parameters
+    ----------
+    builders
+        One dataloader per ``source`` value, constructed with ``intervals_file=None``.
+    samples
+        The windows and targets, in the order they are to be served.
+    batch_size
+        Windows per batch (the last batch may be smaller).
+    reverse_complement
+        Probability of serving a window's reverse complement instead (augmentation; the
+        targets are the same on both strands).
+    seed
+        Seed (integers) of the augmentation draws, combined with the batch index so that
+        reruns draw the same.
+    """
+
+    def __init__(self, builders: Sequence[IntervalDataset], samples: Samples, batch_size: int,
+                 reverse_complement: float = 0.0, seed: Sequence[int] = (0,)) -> None:
+        self.builders, self.samples, self.batch_size = list(builders), samples, batch_size
+        self.reverse_complement, self.seed = reverse_complement, seed
+
+    def __len__(self) -> int:
+        return -(-len(self.samples) // self.batch_size)
+
+    def __getitem__(self, index: int):
+        rows = np.arange(index * self.batch_size, min((index + 1) * self.batch_size, len(self.samples)))
+        batch = self.samples.take(rows)
+        inputs = self._inputs(batch.windows)
+        if self.reverse_complement:
+            flip = np.random.default_rng([*self.seed, index]).random(len(rows)) < self.reverse_complement
+            inputs = self._flip(inputs, flip)
+        tensors = {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in inputs.items()}
+        mask = None if batch.mask is None else torch.from_numpy(batch.mask)
+        return tensors, torch.from_numpy(batch.targets.astype(np.float32)), mask
+
+    def _inputs(self, windows: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Inputs of all windows, each built by its source's dataloader, in row order."""
+        assembled: dict[str, np.ndarray] = {}
+        sources = windows["source"].to_numpy()
+        for source in np.unique(sources):
+            rows = np.flatnonzero(sources == source)
+            part = self.builders[source].batch_for_windows(
+                windows["chrom"].to_numpy()[rows], windows["start"].to_numpy()[rows]
+            )["inputs"]
+            for key, values in part.items():
+                if key not in assembled:
+                    assembled[key] = np.empty((len(windows), *values.shape[1:]), dtype=values.dtype)
+                assembled[key][rows] = values
+        return assembled
+
+    def _flip(self, inputs: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
+        builder = self.builders[0]
+        encoding = builder.encoding
+        seq = inputs[builder.seq_input]
+        seq[rows] = reverse_complement_one_hot(seq[rows], encoding["alphabet"], encoding["channels_first"])
+        if builder.tracks_input is not None and builder.tracks_input in inputs:
+            axis = -1 if encoding["channels_first"] else -2
+            inputs[builder.tracks_input][rows] = np.flip(inputs[builder.tracks_input][rows], axis=axis)
+        return inputs
+
+
+def loader(dataset: WindowBatches, num_workers: int = 0) -> torch.utils.data.DataLoader:
+    """A DataLoader serving the dataset's ready-made batches."""
+    return torch.utils.data.DataLoader(
+        dataset, batch_size=None, shuffle=False, num_workers=num_workers,
+        collate_fn=_keep, persistent_workers=num_workers > 0,
+    )
+
+
+def _keep(batch):
+    return batch

@@ -1,0 +1,91 @@
+"""Write a trained model as a complete zoo entry.
+
+The entry holds ``model.yaml`` (rendered from ``templates/model-template.yaml`` with the
+recipe's metadata: trained_on, training procedure, the run's configuration and its test metrics),
+the recipe's ``dataloader.yaml``, ``weights.safetensors`` (with provenance: recipe, config,
+metrics, epizoo version), ``config.yaml`` and ``metrics.json`` of the run, example inputs and
+``expect.h5``, the predictions that ``kipoi test`` checks. It is built beside ``out`` and renamed
+into place at the end.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from epizoo import __version__
+from epizoo.atomic import write_text
+from epizoo.entries import render_template, write_expect
+from epizoo.weights import save_safetensors
+
+from .config import RunConfig
+from .module import ZooModule
+from .recipes import Prepared, Recipe
+
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "model-template.yaml"
+
+
+def write_trained_entry(out: Path, module: ZooModule, run: RunConfig, recipe: Recipe, prepared: Prepared,
+                        test_metrics: dict[str, float], workdir: Path) -> Path:
+    """Write the entry ``out`` for a trained ``module`` (replacing an older one)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    metrics = {k: float(v) for k, v in test_metrics.items() if np.isfinite(v)}
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as building:
+        folder = Path(building)
+        sha256 = save_safetensors(folder / "weights.safetensors", module.model.state_dict(),
+                                  _provenance(run, recipe, prepared, metrics))
+        info = recipe.entry_info(run, prepared, metrics)
+        values = {**info, "architecture": recipe.architecture, "sha256": sha256, "recipe": run.recipe,
+                  "config": run.to_dict(), "test_metrics": metrics}
+        write_text(folder / "model.yaml", render_template(TEMPLATE, _json_safe(values)))
+        write_text(folder / "dataloader.yaml", info["dataloader_yaml"])
+        write_text(folder / "config.yaml", yaml.safe_dump(_json_safe(run.to_dict()), sort_keys=False))
+        write_text(folder / "metrics.json", json.dumps(metrics, indent=1) + "\n")
+        _copy_examples(recipe.example_files(), folder / "example_files")
+        _copy_logs(workdir, folder)
+        write_expect(folder, folder / "expect.h5")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(building, out)
+        os.mkdir(building)  # TemporaryDirectory removes this now-empty name
+    return out
+
+
+def _provenance(run: RunConfig, recipe: Recipe, prepared: Prepared, metrics: dict[str, float]) -> dict:
+    """What the weights file records about how it was made (gReLU-style provenance)."""
+    return _json_safe({
+        "architecture": recipe.architecture,
+        "config": prepared.model_config,
+        "recipe": run.recipe,
+        "run": run.to_dict(),
+        "data": prepared.description,
+        "task_names": prepared.task_names,
+        "test_metrics": metrics,
+        "epizoo_version": __version__,
+    })
+
+
+def _json_safe(value):
+    """Paths and numpy scalars as plain strings and numbers."""
+    return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+
+
+def _copy_examples(files: list[Path], target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        shutil.copyfile(path, target / Path(path).name)
+
+
+def _copy_logs(workdir: Path, folder: Path) -> None:
+    """The CSV logs of every session of the run (a resumed run has several), in order."""
+    sessions = sorted((workdir / "logs").glob("version_*/metrics.csv"), key=lambda p: int(p.parent.name[8:]))
+    if sessions:
+        log = pd.concat([pd.read_csv(p) for p in sessions], ignore_index=True)
+        write_text(folder / "training_log.csv", log.to_csv(index=False))

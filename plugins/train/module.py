@@ -1,0 +1,116 @@
+"""The one LightningModule of the training plugin: any zoo architecture, any recipe.
+
+It holds the architecture (built from its dotted class path and a plain config, exactly as a zoo
+entry builds it, so a trained network is saved and reloaded without pickling code), computes the
+recipe's loss, and evaluates the recipe's metrics on the whole validation / test set at the end of
+each epoch. Its hyperparameters are plain data, so Lightning checkpoints load with
+``weights_only=True``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+
+from epizoo.kipoi_model import load_architecture
+
+LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    # the architectures output probabilities (FactorNet averages its strands' sigmoids)
+    "bce_probabilities": lambda p, y: torch.nn.functional.binary_cross_entropy(p.clamp(1e-7, 1 - 1e-7), y),
+    "bce_logits": torch.nn.functional.binary_cross_entropy_with_logits,
+    "mse": torch.nn.functional.mse_loss,
+    "poisson_log": lambda log_rate, y: torch.nn.functional.poisson_nll_loss(log_rate, y, log_input=True),
+}
+
+
+class ZooModule(L.LightningModule):
+    """Train an epizoo architecture.
+
+    Parameters
+    ----------
+    architecture
+        Dotted path of the ``torch.nn.Module`` class (e.g. ``epizoo.zoo.FactorNet.architecture.FactorNet``).
+    config
+        Its keyword arguments (plain data).
+    loss
+        A key of `LOSSES`.
+    learning_rate
+        Adam's learning rate.
+    metrics
+        Dotted path of the metric function ``(predictions, targets, mask) -> {name: value}``.
+    task_names
+        Names of the outputs, for per-task metrics.
+    """
+
+    def __init__(self, architecture: str, config: Mapping[str, Any], loss: str, learning_rate: float,
+                 metrics: str, task_names: list[str]) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        # zoo architectures start in eval mode (inference); Lightning keeps submodules' modes
+        self.model = load_architecture(architecture)(**dict(config)).train()
+        self.loss_function = LOSSES[loss]
+        self.metric_function = _load_function(metrics)
+        self._outputs: dict[str, list] = {"val": [], "test": []}
+        self.test_metrics: dict[str, float] = {}
+
+    def forward(self, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        return self.model(**inputs)
+
+    def _loss(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        inputs, targets, mask = batch
+        predictions = self(inputs).float()
+        if mask is not None:
+            loss = self.loss_function(predictions[mask], targets[mask])
+        else:
+            loss = self.loss_function(predictions, targets)
+        return loss, predictions, targets
+
+    def training_step(self, batch, batch_index: int) -> torch.Tensor:
+        loss, _, _ = self._loss(batch)
+        self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(batch[1]), sync_dist=True)
+        return loss
+
+    def validation_step(self, batch, batch_index: int) -> None:
+        self._evaluate_step("val", batch)
+
+    def test_step(self, batch, batch_index: int) -> None:
+        self._evaluate_step("test", batch)
+
+    def _evaluate_step(self, stage: str, batch) -> None:
+        loss, predictions, targets = self._loss(batch)
+        self.log(f"{stage}_loss", loss, prog_bar=True, on_epoch=True, batch_size=len(targets), sync_dist=True)
+        mask = batch[2]
+        self._outputs[stage].append(tuple(
+            None if t is None else t.detach().float().cpu().numpy() for t in (predictions, targets, mask)
+        ))
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_metrics("val")
+
+    def on_test_epoch_end(self) -> None:
+        self.test_metrics = self._log_metrics("test")
+
+    def _log_metrics(self, stage: str) -> dict[str, float]:
+        outputs, self._outputs[stage] = self._outputs[stage], []
+        if not outputs:
+            return {}
+        predictions = np.concatenate([o[0] for o in outputs])
+        targets = np.concatenate([o[1] for o in outputs])
+        mask = None if outputs[0][2] is None else np.concatenate([o[2] for o in outputs]).astype(bool)
+        metrics = self.metric_function(predictions, targets, mask, task_names=self.hparams.task_names)
+        finite = {f"{stage}_{k}": float(v) for k, v in metrics.items() if np.isfinite(v)}
+        self.log_dict(finite, sync_dist=True)
+        return metrics
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=self.hparams.learning_rate)
+
+
+def _load_function(path: str) -> Callable:
+    from importlib import import_module
+
+    module, _, name = path.rpartition(".")
+    return getattr(import_module(module), name)

@@ -1,0 +1,71 @@
+"""Training recipes: what is particular to each paper, behind one interface.
+
+A recipe subclasses `Recipe`, declares its config dataclasses (whose defaults are the paper's
+values) and its architecture, and implements `Recipe.prepare` (the builders of model inputs, the
+per-epoch training samples, the validation and test samples) and `Recipe.entry_info` (what the
+zoo entry says about itself). Registering it in `RECIPES` is all the trainer needs.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
+from typing import Any, ClassVar
+
+from epizoo.dataloaders.regions import IntervalDataset
+
+from ..config import ConfigError, RunConfig, TrainingConfig
+from ..data import Samples
+
+#: recipe name -> "module:class"
+RECIPES: dict[str, str] = {
+    "factornet": "epizoo.plugins.train.recipes.factornet:FactorNetRecipe",
+}
+
+
+@dataclass
+class Prepared:
+    """Everything a run needs from its recipe."""
+
+    builders: list[IntervalDataset]
+    task_names: list[str]
+    model_config: dict
+    train_epoch: Callable[[int], Samples]
+    valid: Samples
+    test: Samples
+    description: dict = field(default_factory=dict)
+
+
+class Recipe:
+    """Base class of the recipes (see the module docstring)."""
+
+    name: ClassVar[str]
+    DataConfig: ClassVar[type]
+    ModelConfig: ClassVar[type]
+    TrainingConfig: ClassVar[type] = TrainingConfig
+    architecture: ClassVar[str]
+    loss: ClassVar[str]
+    metrics: ClassVar[str] = "epizoo.plugins.train.metrics.binary_metrics"
+    default_seed: ClassVar[int] = 0
+    reverse_complement_augmentation: ClassVar[float] = 0.0
+
+    def prepare(self, run: RunConfig) -> Prepared:
+        raise NotImplementedError
+
+    def entry_info(self, run: RunConfig, prepared: Prepared, test_metrics: dict[str, float]) -> dict[str, Any]:
+        """Template values of the entry: ``name, doc, cite_as, trained_on, training_procedure,
+        tags, inputs, targets`` (schema mappings) and ``dataloader_yaml`` (its text)."""
+        raise NotImplementedError
+
+    def example_files(self) -> list[Path]:
+        """Files copied into the entry's ``example_files/`` for ``kipoi test``."""
+        return []
+
+
+def get_recipe(name: str) -> type[Recipe]:
+    """The recipe class registered as ``name``."""
+    if name not in RECIPES:
+        raise ConfigError(f"unknown recipe {name!r}; available: {', '.join(RECIPES)}")
+    module, _, cls = RECIPES[name].partition(":")
+    return getattr(import_module(module), cls)

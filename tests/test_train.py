@@ -1,0 +1,164 @@
+"""`epizoo train factornet` on the simulator: entries, learning, resume, bf16, DDP on CPU."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyBigWig
+import pytest
+import yaml
+
+from epizoo.plugins.train.config import ConfigError, load_config
+
+TINY_MODEL = {"conv_filters": 8, "lstm_units": 8, "dense_units": 16}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    from epizoo.dataloaders.simulate import simulate
+
+    return simulate(tmp_path_factory.mktemp("sim"), seed=7, n_chroms=4, chrom_length=200_000, cell_types=2,
+                    motifs=("CTCF", "FOXA1"), sites_per_chrom=150)
+
+
+def write_config(folder: Path, world, tasks=("CTCF",), cells=("cellA", "cellB"), model=None, training=None, **data):
+    config = {
+        "recipe": "factornet",
+        "seed": 420,
+        "data": {
+            "description": "epizoo's simulator, seed 7",
+            "fasta": str(world.fasta),
+            "tasks": list(tasks),
+            "cells": [{"name": c, "dnase": str(world.dnase_bigwigs[c]),
+                       "peaks": {tf: str(world.chip_peaks[c][tf]) for tf in tasks}} for c in cells],
+            "valid_chroms": ["chr3"],
+            "test_chroms": ["chr4"],
+            **data,
+        },
+        "model": model or TINY_MODEL,
+        "training": {"max_epochs": 2, "patience": 2, **(training or {})},
+    }
+    path = folder / "run.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def epizoo(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "epizoo", *args], capture_output=True, text=True, **kwargs)
+
+
+# -- configuration -------------------------------------------------------------------------------
+def test_config_errors_name_the_key_and_the_fix(tmp_path, world):
+    path = write_config(tmp_path, world)
+    config = load_config(path)
+    assert config.training.batch_size == 100 and config.model.conv_width == 26  # the paper's defaults
+    assert config.data.fasta == world.fasta
+    raw = yaml.safe_load(path.read_text())
+    for change, message in [
+        (lambda r: r["training"].update(batch_sise=3), "unknown key\\(s\\) batch_sise; valid keys: batch_size"),
+        (lambda r: r["training"].update(max_epochs="many"), "training.max_epochs: expected an integer"),
+        (lambda r: r["data"].pop("fasta"), "data: missing required key 'fasta'"),
+        (lambda r: r["training"].update(precision="half"), "precision must be 32, bf16-mixed or 16-mixed"),
+        (lambda r: r.update(recipe="factornets"), "unknown recipe 'factornets'"),
+    ]:
+        broken = json.loads(json.dumps(raw))
+        change(broken)
+        (tmp_path / "bad.yaml").write_text(yaml.safe_dump(broken))
+        with pytest.raises(ConfigError, match=message):
+            load_config(tmp_path / "bad.yaml")
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path, world):
+    path = write_config(tmp_path, world)
+    raw = yaml.safe_load(path.read_text())
+    raw["data"]["fasta"] = os.path.relpath(world.fasta, tmp_path)
+    path.write_text(yaml.safe_dump(raw))
+    os.chdir("/")
+    assert load_config(path).data.fasta.resolve() == Path(world.fasta).resolve()
+
+
+# -- training ------------------------------------------------------------------------------------
+def test_factornet_learns_the_planted_motif_and_writes_a_checked_entry(tmp_path, world, mirror):
+    from epizoo.plugins.train.trainer import train
+
+    config = write_config(tmp_path, world, model={"conv_filters": 16, "lstm_units": 16, "dense_units": 32},
+                          training={"max_epochs": 6, "patience": 3})
+    entry = train(config, tmp_path / "CTCF")  # runs epizoo check, kipoi test included
+    metrics = json.loads((entry / "metrics.json").read_text())
+    assert metrics["auprc"] > 3 * metrics["positives"], metrics
+    assert metrics["auroc"] > 0.85, metrics
+    model_yaml = yaml.safe_load((entry / "model.yaml").read_text())
+    assert "simulator" in model_yaml["info"]["trained_on"] and "chr4" in model_yaml["info"]["trained_on"]
+    assert "auprc" in (entry / "model.yaml").read_text() and "Adam lr 0.001" in model_yaml["info"]["training_procedure"]
+    assert model_yaml["schema"]["targets"]["column_labels"] == ["CTCF"]
+    log = pd.read_csv(entry / "training_log.csv")
+    assert log["val_loss"].notna().sum() >= 2
+
+
+def test_bf16_autocast_on_cpu_and_multi_task(tmp_path, world, mirror):
+    result = epizoo("-q", "train", "factornet", str(write_config(tmp_path, world, tasks=("CTCF", "FOXA1"), cells=("cellA",))),
+                    "--out", str(tmp_path / "multi"), "--set", "training.precision=bf16-mixed",
+                    "--set", "training.max_epochs=1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    model_yaml = yaml.safe_load((tmp_path / "multi" / "model.yaml").read_text())
+    assert model_yaml["schema"]["targets"]["column_labels"] == ["CTCF", "FOXA1"]
+    assert "bf16-mixed" in (tmp_path / "multi" / "config.yaml").read_text()
+
+
+def test_training_resumes_after_being_killed(tmp_path, world, mirror):
+    config = write_config(tmp_path, world, training={"max_epochs": 5, "patience": 5})
+    command = [sys.executable, "-m", "epizoo", "-v", "train", "factornet", str(config), "--out", str(tmp_path / "run")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    last = tmp_path / "run.run" / "checkpoints" / "last.ckpt"
+    deadline = time.time() + 120
+    while not last.exists() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    assert last.exists(), "no checkpoint appeared"
+    time.sleep(0.5)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (tmp_path / "run").exists()  # the entry is written only at the end
+    logs = list((tmp_path / "run.run" / "logs").glob("version_*/metrics.csv"))
+    epochs_before = len(pd.concat([pd.read_csv(p) for p in logs])["epoch"].dropna().unique()) if logs else 0
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "resuming from" in result.stdout + result.stderr
+    log = pd.read_csv(tmp_path / "run" / "training_log.csv")
+    assert set(log["epoch"].dropna().astype(int)) >= set(range(5)) and epochs_before < 5
+
+
+def test_ddp_on_two_cpu_processes_splits_the_data(tmp_path, world, mirror):
+    config = write_config(tmp_path, world, training={"max_epochs": 1, "strategy": "ddp", "devices": 2,
+                                                     "accelerator": "cpu", "record_samples": True})
+    result = epizoo("-q", "train", "factornet", str(config), "--out", str(tmp_path / "ddp"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    samples = tmp_path / "ddp.run" / "samples"
+    ranks = [pd.read_csv(samples / f"epoch0_rank{r}.tsv", sep="\t") for r in (0, 1)]
+    keys = [set(map(tuple, r[["source", "chrom", "start"]].to_numpy())) for r in ranks]
+    assert len(keys[0] & keys[1]) <= 1  # disjoint but for the one window that evens the shares
+    assert abs(len(ranks[0]) - len(ranks[1])) == 0
+    assert (tmp_path / "ddp" / "model.yaml").exists()
+
+
+def test_meta_model_with_expression_pcs_and_mappability(tmp_path, world, mirror):
+    mappability = tmp_path / "map.bw"
+    with pyBigWig.open(str(mappability), "w") as bw:
+        bw.addHeader(list(world.chrom_sizes.items()))
+        for chrom, size in world.chrom_sizes.items():
+            bw.addEntries([chrom], [0], ends=[size], values=[1.0])
+    config = write_config(tmp_path, world, mappability=str(mappability))
+    raw = yaml.safe_load(config.read_text())
+    for cell in raw["data"]["cells"]:
+        cell["expression"] = str(world.meta[cell["name"]])
+    config.write_text(yaml.safe_dump(raw))
+    result = epizoo("-q", "train", "factornet", str(config), "--out", str(tmp_path / "meta"), "--set", "training.max_epochs=1")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    model_yaml = yaml.safe_load((tmp_path / "meta" / "model.yaml").read_text())
+    assert model_yaml["schema"]["inputs"]["seq"]["shape"] == "(1002, 6)"
+    assert model_yaml["schema"]["inputs"]["meta_features"]["shape"] == "(8,)"
+    assert "MetaUnique35DGF" in (tmp_path / "meta" / "dataloader.yaml").read_text()
