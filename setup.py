@@ -31,5 +31,5 @@ setup(
     # zoo entries (model.yaml, dataloader.yaml, models.tsv, small weights) travel with the package
     package_data={"epizoo.zoo": ["**/*.yaml", "**/*.tsv", "**/*.txt", "**/*.safetensors", "**/*.json", "**/*.md"],
                   # the Snakemake workflows that `epizoo workflow` prints or writes
-                  "epizoo.plugins": ["veff/workflow/*"]},
+                  "epizoo.plugins": ["veff/workflow/*", "train/templates/*"]},
 )

@@ -2,7 +2,6 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -147,11 +146,9 @@ def test_gencode_flags_are_overlaps_of_the_input_interval(mirror, tmp_path):
     cpg = read_bed(DATA / "factornet" / "resources" / "cpgisland.bed.gz")
     first = cpg.iloc[0]
     bed = tmp_path / "bins.bed"
-    # a bin inside the first CpG island, one ending exactly where it starts (no overlap), one far away
-    bed.write_text(f"chr22\t100\t300\nchr22\t300\t500\n")
-    (tmp_path / "chr22.fa").write_text(">chr22\n" + "ACGT" * 500 + "\n")
-    rows = f"{first['chrom']}\t{first['start'] + 1}\t{first['start'] + 201}\n{first['chrom']}\t{first['start'] - 200}\t{first['start']}\n"
-    bed.write_text(rows + "chr22\t100\t300\n")
+    # a bin inside the first CpG island, one ending exactly where it starts (no overlap), one elsewhere
+    bed.write_text(f"{first['chrom']}\t{first['start'] + 1}\t{first['start'] + 201}\n"
+                   f"{first['chrom']}\t{first['start'] - 200}\t{first['start']}\nchr22\t100\t300\n")
     (tmp_path / "genome.fa").write_text(f">{first['chrom']}\n" + "A" * (int(first["end"]) + 2000) + "\n>chr22\n" + "C" * 1000 + "\n")
     dataset = GencodeUnique35DGF(bed, tmp_path / "genome.fa", EXAMPLES / "dnase.bw", EXAMPLES / "mappability.bw")
     flags = next(dataset.batch_iter(batch_size=3))["inputs"]["meta_features"]

@@ -9,7 +9,7 @@ import pandas as pd
 import pysam
 import pytest
 
-from conftest import DATA, REPO, VARIANTS
+from conftest import REPO, VARIANTS
 from epizoo.plugins.veff import score_variants
 from epizoo.plugins.veff.entry import EntryModel
 
