@@ -10,15 +10,18 @@ cd "$(dirname "$0")/.."
 VENV=${EPIZOO_VENV:-.venv}
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
 
-stamp_of() {  # what the environment was built from
+fingerprint() {  # what the environment is built from
     cat requirements/*.txt pyproject.toml setup.py | sha256sum | cut -c1-16
-    echo "$*"
+}
+
+up_to_date() {  # up_to_date [extras...]: built from these files, with at least these extras
+    local stamp="$VENV/.epizoo-stamp" extra
+    [[ -f "$stamp" && "$(head -1 "$stamp")" == "$(fingerprint)" ]] || return 1
+    for extra in "$@"; do grep -qxF "$extra" "$stamp" || return 1; done
 }
 
 setup() {  # setup [extra requirement files...]
-    local stamp
-    stamp=$(stamp_of "$@")
-    if [[ -f "$VENV/.epizoo-stamp" && "$(cat "$VENV/.epizoo-stamp")" == "$stamp" ]]; then
+    if up_to_date "$@"; then
         return
     fi
     echo "setting up $VENV (this takes a few minutes the first time)" >&2
@@ -30,7 +33,7 @@ setup() {  # setup [extra requirement files...]
     "${pip[@]}" -r requirements/base.txt
     for extra in "$@"; do "${pip[@]}" -r "$extra"; done
     "${pip[@]}" --no-deps -e .
-    echo "$stamp" > "$VENV/.epizoo-stamp"
+    { fingerprint; printf '%s\n' "$@"; } > "$VENV/.epizoo-stamp"
 }
 
 case "${1:-}" in
