@@ -7,23 +7,18 @@ expected predictions that ``kipoi test`` checks.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
-from epizoo.atomic import write_text
-from epizoo.entries import render_template, write_expect
+from epizoo.atomic import atomic_dir, write_text
+from epizoo.entries import copy_examples, render_template, write_expect
 from epizoo.entry_weights import conversion_metadata
 from epizoo.weights import FileRef, file_digests, save_safetensors
 from epizoo.zoo import ZOO_ROOT
-from epizoo.zoo.FactorNet.dataloader import dataloader_class
+from epizoo.zoo.FactorNet.dataloader import EXAMPLE_FILES, dataloader_class
 
 from .factornet import describe_model_dir, read_keras1_factornet
 
 TEMPLATES = ZOO_ROOT / "FactorNet"
-EXAMPLES = ZOO_ROOT.parent / "examples"
-EXAMPLE_FILES = ("regions.bed", "genome.fa", "dnase.bw", "mappability.bw")
 
 
 def model_kind(feature_groups: list[str], n_tasks: int) -> str:
@@ -70,7 +65,8 @@ def write_entry(model_dir: str | Path, out_dir: str | Path, expect: bool = True)
         ``chip.txt``, ``feature.txt`` (and ``meta.txt``).
     out_dir
         The entry folder to write. It is built beside it under a temporary name and renamed
-        into place at the end (replacing an existing one), so a failure leaves nothing half-made.
+        into place at the end (replacing an existing one; `epizoo.atomic.atomic_dir`), so a
+        failure leaves nothing half-made.
     expect
         Also write ``expect.h5``, the predictions ``kipoi test`` compares against.
 
@@ -79,15 +75,9 @@ def write_entry(model_dir: str | Path, out_dir: str | Path, expect: bool = True)
     pathlib.Path
         ``out_dir``.
     """
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as building:
-        _write_entry(Path(model_dir), Path(building), expect)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(building, out)
-        os.mkdir(building)  # let TemporaryDirectory clean up what is now an empty name
-    return out
+    with atomic_dir(out_dir) as building:
+        _write_entry(Path(model_dir), building, expect)
+    return Path(out_dir)
 
 
 def _write_entry(model_dir: Path, out: Path, expect: bool) -> None:
@@ -106,18 +96,7 @@ def _write_entry(model_dir: Path, out: Path, expect: bool) -> None:
     write_text(out / "model.yaml", render_template(TEMPLATES / "model-template.yaml", values))
     write_text(out / "dataloader.yaml", render_template(TEMPLATES / "dataloader-template.yaml", values))
     write_text(out / "tasks.txt", "\n".join(description["tasks"]) + "\n")
-    _copy_examples(out / "example_files")
+    copy_examples(EXAMPLE_FILES, out / "example_files")
     if expect:
         write_expect(out, out / "expect.h5")
 
-
-def _copy_examples(target: Path) -> None:
-    missing = [name for name in EXAMPLE_FILES if not (EXAMPLES / name).exists()]
-    if missing:
-        raise FileNotFoundError(
-            f"example inputs {', '.join(missing)} are not in {EXAMPLES}; `epizoo convert` copies "
-            "them into the entry for `kipoi test`. Fix: run it from an epizoo checkout."
-        )
-    target.mkdir(parents=True, exist_ok=True)
-    for name in EXAMPLE_FILES:
-        shutil.copyfile(EXAMPLES / name, target / name)

@@ -25,6 +25,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from epizoo.config import cache_dir
 
 from .contigs import ContigResolver
+from .files import is_gzip
 from .onehot import DNA, PAD_BYTE, encode_bytes
 
 logger = logging.getLogger(__name__)
@@ -227,7 +228,7 @@ def group_rows(chroms: Sequence[str] | np.ndarray, n: int):
 
 def _index_paths(fasta: Path) -> tuple[Path, Path | None]:
     """The ``.fai`` (and for bgzip, ``.gzi``) of ``fasta``: beside it, or built in the cache."""
-    compressed = _is_gzip(fasta)
+    compressed = is_gzip(fasta)
     fai, gzi = Path(f"{fasta}.fai"), Path(f"{fasta}.gzi") if compressed else None
     if fai.exists() and (gzi is None or gzi.exists()):
         return fai, gzi
@@ -262,7 +263,3 @@ def _build_index(fasta: Path, fai: Path, gzi: Path | None) -> None:
         gzi.with_suffix(".gzi.tmp").replace(gzi)
     tmp_fai.replace(fai)
 
-
-def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .contigs import ContigResolver
+from .files import is_gzip
 
 BED_NAMES = ["chrom", "start", "end", "name", "score", "strand"]
 
@@ -46,7 +47,9 @@ def read_bed(path: str | Path, names: list[str] | None = None) -> pd.DataFrame:
         ``end <= start``.
     """
     path = Path(path)
-    compressed = _is_gzip(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"BED file {path} does not exist. Fix: pass an existing BED file.")
+    compressed = is_gzip(path)
     rows = _fast_rows(path, compressed)
     if rows is None:  # headers, comments, blank or ragged lines: read line by line
         rows = _careful_rows(path, compressed)
@@ -225,9 +228,3 @@ def overlaps(
     """Whether each interval overlaps any interval of ``annotation`` (see `OverlapIndex`)."""
     return OverlapIndex(annotation).overlaps(chroms, starts, ends)
 
-
-def _is_gzip(path: Path) -> bool:
-    if not path.is_file():
-        raise FileNotFoundError(f"BED file {path} does not exist. Fix: pass an existing BED file.")
-    with open(path, "rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from kipoi.data import Dataset
 
+from .files import sample
 from .genome import Genome
 from .intervals import read_bed, resize
 from .onehot import DNA
@@ -120,8 +121,7 @@ class IntervalDataset(Dataset):
         return len(self.regions)
 
     def __getitem__(self, index: int) -> dict:
-        batch = self._region_batch(np.array([index]))
-        return _first_of(batch)
+        return sample(self._region_batch(np.array([index])))
 
     def batch_iter(
         self, batch_size: int = 32, shuffle: bool = False, num_workers: int = 0,
@@ -185,14 +185,12 @@ class IntervalDataset(Dataset):
         return {"inputs": inputs, "metadata": _metadata(chroms, starts, self.width, ids, padded)}
 
     def _place_tracks(self, seq: np.ndarray, tracks: np.ndarray) -> dict:
-        if self.tracks_input is not None:
-            if self.encoding["channels_first"]:
-                tracks = np.ascontiguousarray(np.swapaxes(tracks, 1, 2))
-            return {self.tracks_input: tracks}
-        axis = 1 if self.encoding["channels_first"] else 2
-        if self.encoding["channels_first"]:
+        channels_first = self.encoding["channels_first"]
+        if channels_first:
             tracks = np.swapaxes(tracks, 1, 2)
-        return {self.seq_input: np.concatenate([seq, tracks], axis=axis)}
+        if self.tracks_input is not None:
+            return {self.tracks_input: np.ascontiguousarray(tracks)}
+        return {self.seq_input: np.concatenate([seq, tracks], axis=1 if channels_first else 2)}
 
 
 def _combine_features(
@@ -225,9 +223,3 @@ def _metadata(chroms, starts, width, ids, padded) -> dict:
     }
     return {"ranges": ranges, "padded": padded}
 
-
-def _first_of(batch):
-    """The first sample of a batch (nested dicts of arrays)."""
-    if isinstance(batch, dict):
-        return {key: _first_of(value) for key, value in batch.items()}
-    return batch[0]

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from kipoi.data import SampleIterator
 
+from .files import sample
 from .genome import Genome
 from .onehot import DNA, encode_bytes
 from .variant_windows import variant_windows, window_start
@@ -88,9 +89,7 @@ class VariantWindowDataset(SampleIterator):
 
     def __iter__(self) -> "VariantWindowDataset":
         self._samples = (
-            {"inputs": {k: v[i] for k, v in b["inputs"].items()}, "metadata": _row(b["metadata"], i)}
-            for b in self.batches(256)
-            for i in range(len(b["metadata"]["padded"]))
+            sample(batch, i) for batch in self.batches(256) for i in range(len(batch["metadata"]["padded"]))
         )
         return self
 
@@ -125,8 +124,3 @@ def variant_metadata(variants: list[Variant], width: int, padded: np.ndarray) ->
         "padded": padded,
     }
 
-
-def _row(metadata, i):
-    if isinstance(metadata, dict):
-        return {k: _row(v, i) for k, v in metadata.items()}
-    return metadata[i]

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pysam
 
+from .files import is_gzip
 from .genome import Genome
 
 # Reasons an allele is not scored (the `reason` column of a rejects file).
@@ -196,7 +197,7 @@ class VcfVariants:
         if self.region is not None:
             yield from self._region_lines()
             return
-        opener = gzip.open if _is_gzip(self.path) else open
+        opener = gzip.open if is_gzip(self.path) else open
         # utf-8-sig drops a byte-order mark; undecodable bytes (latin-1 INFO text) are replaced,
         # since only the ASCII first five columns are interpreted
         with opener(self.path, "rt", newline="", encoding="utf-8-sig", errors="replace") as handle:
@@ -318,7 +319,3 @@ def _first_five(fields: list[str]) -> list[str]:
     padded = [f.strip() for f in fields[:5]] + ["."] * (5 - len(fields[:5]))
     return [p or "." for p in padded]
 
-
-def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"

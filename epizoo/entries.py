@@ -5,7 +5,8 @@ maintenance of template groups (regenerating expected predictions).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,19 @@ def render_template(template: Path, values: Mapping[str, Any]) -> str:
     """
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     return environment.from_string(template.read_text()).render(**values)
+
+
+def copy_examples(files: Sequence[Path], target: Path) -> None:
+    """Copy an entry's example inputs (what ``kipoi test`` runs on) into ``target``."""
+    missing = [str(path) for path in files if not Path(path).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"example inputs {', '.join(missing)} are missing; they are copied into the entry for "
+            "`kipoi test`. Fix: run from an epizoo checkout (they live in examples/)."
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        shutil.copyfile(path, target / Path(path).name)
 
 
 def example_predictions(model: str | Path, batch_size: int = 32) -> tuple[dict, np.ndarray]:

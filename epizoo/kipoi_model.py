@@ -26,6 +26,12 @@ from .entry_weights import resolve_weights
 from .weights import load_safetensors
 
 
+def lists_torch(dependencies) -> bool:
+    """Kipoi's dependency check (``BaseModel._sufficient_deps``) for PyTorch entries: it wants a
+    dependency called 'pytorch' and warns otherwise; epizoo entries list pip's torch."""
+    return any("torch" in str(d) for d in getattr(dependencies, "pip", []))
+
+
 def load_architecture(path: str) -> type[torch.nn.Module]:
     """The class named by a dotted path such as ``epizoo.zoo.FactorNet.architecture.FactorNet``."""
     module_name, _, name = path.rpartition(".")
@@ -102,10 +108,7 @@ class ZooModel(PyTorchModel):
             test.expect = os.path.join(self._entry_dir, expect)
         self._test = test
 
-    @staticmethod
-    def _sufficient_deps(dependencies) -> bool:
-        """Kipoi warns unless a dependency mentions 'pytorch'; epizoo entries need torch."""
-        return any("torch" in str(d) for d in getattr(dependencies, "pip", []))
+    _sufficient_deps = staticmethod(lists_torch)
 
     def predict_on_batch(self, x: Any) -> np.ndarray | dict | list:
         """Predictions for one batch (numpy in, numpy out), without building autograd graphs."""

@@ -10,9 +10,6 @@ into place at the end.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +17,8 @@ import pandas as pd
 import yaml
 
 from epizoo import __version__
-from epizoo.atomic import write_text
-from epizoo.entries import render_template, write_expect
+from epizoo.atomic import atomic_dir, write_text
+from epizoo.entries import copy_examples, render_template, write_expect
 from epizoo.weights import save_safetensors
 
 from .config import RunConfig
@@ -34,11 +31,8 @@ TEMPLATE = Path(__file__).resolve().parent / "templates" / "model-template.yaml"
 def write_trained_entry(out: Path, module: ZooModule, run: RunConfig, recipe: Recipe, prepared: Prepared,
                         test_metrics: dict[str, float], workdir: Path) -> Path:
     """Write the entry ``out`` for a trained ``module`` (replacing an older one)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     metrics = {k: float(v) for k, v in test_metrics.items() if np.isfinite(v)}
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as building:
-        folder = Path(building)
+    with atomic_dir(out) as folder:
         sha256 = save_safetensors(folder / "weights.safetensors", module.model.state_dict(),
                                   _provenance(run, recipe, prepared, metrics))
         info = recipe.entry_info(run, prepared, metrics)
@@ -48,14 +42,10 @@ def write_trained_entry(out: Path, module: ZooModule, run: RunConfig, recipe: Re
         write_text(folder / "dataloader.yaml", info["dataloader_yaml"])
         write_text(folder / "config.yaml", yaml.safe_dump(_json_safe(run.to_dict()), sort_keys=False))
         write_text(folder / "metrics.json", json.dumps(metrics, indent=1) + "\n")
-        _copy_examples(recipe.example_files(), folder / "example_files")
+        copy_examples(recipe.example_files(), folder / "example_files")
         _copy_logs(workdir, folder)
         write_expect(folder, folder / "expect.h5")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(building, out)
-        os.mkdir(building)  # TemporaryDirectory removes this now-empty name
-    return out
+    return Path(out)
 
 
 def _provenance(run: RunConfig, recipe: Recipe, prepared: Prepared, metrics: dict[str, float]) -> dict:
@@ -76,11 +66,6 @@ def _json_safe(value):
     """Paths and numpy scalars as plain strings and numbers."""
     return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
 
-
-def _copy_examples(files: list[Path], target: Path) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    for path in files:
-        shutil.copyfile(path, target / Path(path).name)
 
 
 def _copy_logs(workdir: Path, folder: Path) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
@@ -28,6 +29,7 @@ from .config import RunConfig, load_config
 from .data import Samples, WindowBatches, loader
 from .entry import write_trained_entry
 from .module import ZooModule
+from .samplers import shard_for_rank
 from .recipes import Prepared, Recipe, get_recipe
 
 logger = logging.getLogger(__name__)
@@ -51,7 +53,8 @@ class EpochData(L.LightningDataModule):
         epoch = self.trainer.current_epoch
         samples = self.prepared.train_epoch(epoch)
         rank, world = self.trainer.global_rank, self.trainer.world_size
-        mine = samples.take(list(range(rank, len(samples), world)))  # disjoint, covering shares
+        # DDP ranks must run as many steps each: even shares, disjoint but for the padding
+        mine = samples.take(shard_for_rank(np.arange(len(samples)), rank, world, even=True))
         if self.run.training.record_samples:
             _record(self.workdir / "samples" / f"epoch{epoch}_rank{rank}.tsv", mine)
         return self._batches(mine, augment=True, seed=(self.run.seed, epoch, rank))

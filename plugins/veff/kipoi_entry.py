@@ -26,8 +26,10 @@ import numpy as np
 from kipoi.data import SampleIterator
 from kipoi.model import BaseModel
 
+from epizoo.dataloaders.files import sample
 from epizoo.dataloaders.genome import Genome
 from epizoo.dataloaders.variants import RejectedAllele, Variant, VcfVariants
+from epizoo.kipoi_model import lists_torch
 from epizoo.registry import get_dataloader, get_model
 
 from .engine import score_predictions
@@ -79,7 +81,7 @@ class VariantDataset(SampleIterator):
 
     def __iter__(self) -> "VariantDataset":
         """Single alleles (Kipoi's per-sample protocol; `batch_iter` is the fast path)."""
-        self._samples = (_first(self.batch([allele])) for allele in all_alleles(self.reader))
+        self._samples = (sample(self.batch([allele])) for allele in all_alleles(self.reader))
         return self
 
     def __next__(self) -> dict:
@@ -123,9 +125,7 @@ class VariantEffectModel(BaseModel):
                     out[score.name][task][scored] = columns[f"{self.model.name}/{task}/{score.name}"]
         return out
 
-    @staticmethod
-    def _sufficient_deps(dependencies) -> bool:
-        return any("torch" in str(d) for d in getattr(dependencies, "pip", []))
+    _sufficient_deps = staticmethod(lists_torch)
 
 
 def all_alleles(reader: VcfVariants) -> Iterator[Variant | RejectedAllele]:
@@ -149,8 +149,3 @@ def allele_identity(alleles: list[Variant | RejectedAllele]) -> dict[str, np.nda
     columns = list(zip(*rows)) if rows else [()] * len(IDENTITY)
     return {key: np.array(values, dtype=object) for key, values in zip(IDENTITY, columns)}
 
-
-def _first(batch):
-    if isinstance(batch, dict):
-        return {key: _first(value) for key, value in batch.items()}
-    return batch[0]

@@ -32,6 +32,11 @@ from epizoo.dataloaders.regions import IntervalDataset, read_feature_vector
 from epizoo.entry_weights import published_file
 
 SEQ_WIDTH = 1002
+#: the example inputs that dataloader-template.yaml names (the repository's examples/)
+EXAMPLE_FILES = tuple(
+    Path(__file__).resolve().parents[2] / "examples" / name
+    for name in ("regions.bed", "genome.fa", "dnase.bw", "mappability.bw")
+)
 AUTHORS = "https://github.com/uci-cbcl/FactorNet/raw/master"
 MAPPABILITY_URL = (
     "http://hgdownload.cse.ucsc.edu/goldenPath/hg19/encodeDCC/wgEncodeMapability/"

@@ -41,7 +41,6 @@ from . import Prepared, Recipe
 
 BIN = 200  # §2.1: "200 bp bins sliding every 50 bp"
 TEMPLATES = ZOO_ROOT / "FactorNet"
-EXAMPLES = ZOO_ROOT.parent / "examples"
 
 
 @dataclass
@@ -182,7 +181,7 @@ class FactorNetRecipe(Recipe):
         }
 
     def example_files(self) -> list[Path]:
-        return [EXAMPLES / name for name in ("regions.bed", "genome.fa", "dnase.bw", "mappability.bw")]
+        return list(factornet_dataloaders.EXAMPLE_FILES)
 
 
 class _CellSampling:
@@ -245,7 +244,7 @@ class _CellSampling:
         return drop_overlapping(bins, self.excluded, flank=self.seq_len)
 
     def _negatives(self, role: str) -> RandomWindows:
-        avoid = pd.concat([*(self.relaxed or self.peaks).values(), *self.peaks.values()], ignore_index=True)[["chrom", "start", "end"]]
+        avoid = pd.concat([*self.peaks.values(), *self.relaxed.values()], ignore_index=True)[["chrom", "start", "end"]]
         if self.excluded is not None:
             flank = self.seq_len
             avoid = pd.concat([avoid, self.excluded.assign(start=self.excluded["start"] - flank, end=self.excluded["end"] + flank)[["chrom", "start", "end"]]])
