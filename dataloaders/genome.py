@@ -71,6 +71,7 @@ class Genome:
             self.lengths: dict[str, int] = dict(zip(fasta_file.references, fasta_file.lengths))
         self.resolve = ContigResolver(self.lengths, str(self.path))
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cached_bases = 0  # kept as a running total: a FASTA of regions has 10^5 contigs
         self._handle: pysam.FastaFile | None = None
 
     # -- pickling: worker processes reopen the file themselves -----------------------------
@@ -78,6 +79,7 @@ class Genome:
         state = self.__dict__.copy()
         state["_handle"] = None
         state["_cache"] = OrderedDict()
+        state["_cached_bases"] = 0
         return state
 
     def _open(self) -> pysam.FastaFile:
@@ -106,15 +108,16 @@ class Genome:
         sequence = np.take(_UPPER, raw)
         sequence.setflags(write=False)
         self._cache[name] = sequence
+        self._cached_bases += len(sequence)
         self._evict(keep=name)
         return sequence
 
     def _evict(self, keep: str) -> None:
-        while sum(len(s) for s in self._cache.values()) > self.cache_bases and len(self._cache) > 1:
+        while self._cached_bases > self.cache_bases and len(self._cache) > 1:
             oldest = next(iter(self._cache))
             if oldest == keep:
                 break
-            del self._cache[oldest]
+            self._cached_bases -= len(self._cache.pop(oldest))
 
     # -- windows -----------------------------------------------------------------------------
     def fetch(self, chrom: str, start: int, end: int) -> tuple[np.ndarray, bool]:

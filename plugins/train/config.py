@@ -35,7 +35,9 @@ class TrainingConfig:
 
     ``precision``: ``32``, ``bf16-mixed`` or ``16-mixed`` (Lightning's names). ``strategy``:
     ``auto`` or ``ddp`` (one process per device; multi-node through ``num_nodes`` and torchrun or
-    SLURM). ``steps_per_epoch`` caps the batches per epoch (FactorNet's epochs are bounded by the
+    SLURM). ``weights_dtype``: ``float32``, or ``float16``/``bfloat16`` to halve the entry's
+    weights file (its floating tensors are stored so; the model computes in float32 and its
+    ``kipoi test`` expectations are those of the stored weights). ``steps_per_epoch`` caps the batches per epoch (FactorNet's epochs are bounded by the
     positives). ``record_samples`` writes each rank's sample list per epoch (for checking data
     parallelism).
     """
@@ -55,10 +57,14 @@ class TrainingConfig:
     steps_per_epoch: int | None = None
     deterministic: bool = True
     record_samples: bool = False
+    weights_dtype: str = "float32"
+
 
     def __post_init__(self) -> None:
         if self.precision not in ("32", "bf16-mixed", "16-mixed", "64"):
             raise ConfigError(f"training.precision must be 32, bf16-mixed or 16-mixed, not {self.precision!r}")
+        if self.weights_dtype not in ("float32", "float16", "bfloat16"):
+            raise ConfigError(f"training.weights_dtype must be float32, float16 or bfloat16, not {self.weights_dtype!r}")
         if self.strategy not in ("auto", "ddp", "ddp_spawn"):
             raise ConfigError(f"training.strategy must be auto or ddp, not {self.strategy!r}")
         for name in ("batch_size", "max_epochs", "devices", "num_nodes"):

@@ -28,7 +28,8 @@ class Samples:
     ----------
     windows
         DataFrame with ``source`` (index of the input builder), ``chrom``, ``start`` (0-based
-        start of the model-width window).
+        start of the model-width window), and optionally ``reverse`` (bool: serve the window's
+        reverse complement, for recipes that add reverse complements as extra samples).
     targets
         ``(n, n_tasks)`` float32.
     mask
@@ -78,8 +79,12 @@ class WindowBatches(torch.utils.data.Dataset):
         rows = np.arange(index * self.batch_size, min((index + 1) * self.batch_size, len(self.samples)))
         batch = self.samples.take(rows)
         inputs = self._inputs(batch.windows)
+        flip = np.zeros(len(rows), bool)
+        if "reverse" in batch.windows:
+            flip |= batch.windows["reverse"].to_numpy(dtype=bool)
         if self.reverse_complement:
-            flip = np.random.default_rng([*self.seed, index]).random(len(rows)) < self.reverse_complement
+            flip |= np.random.default_rng([*self.seed, index]).random(len(rows)) < self.reverse_complement
+        if flip.any():
             inputs = self._flip(inputs, flip)
         tensors = {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in inputs.items()}
         mask = None if batch.mask is None else torch.from_numpy(batch.mask)

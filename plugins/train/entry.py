@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 import yaml
 
 from epizoo import __version__
@@ -33,7 +34,7 @@ def write_trained_entry(out: Path, module: ZooModule, run: RunConfig, recipe: Re
     """Write the entry ``out`` for a trained ``module`` (replacing an older one)."""
     metrics = {k: float(v) for k, v in test_metrics.items() if np.isfinite(v)}
     with atomic_dir(out) as folder:
-        sha256 = save_safetensors(folder / "weights.safetensors", module.model.state_dict(),
+        sha256 = save_safetensors(folder / "weights.safetensors", _stored(module.model.state_dict(), run),
                                   _provenance(run, recipe, prepared, metrics))
         info = recipe.entry_info(run, prepared, metrics)
         values = {**info, "architecture": recipe.architecture, "sha256": sha256, "recipe": run.recipe,
@@ -46,6 +47,12 @@ def write_trained_entry(out: Path, module: ZooModule, run: RunConfig, recipe: Re
         _copy_logs(workdir, folder)
         write_expect(folder, folder / "expect.h5")
     return Path(out)
+
+
+def _stored(state: dict, run: RunConfig) -> dict:
+    """The state dict with its floating tensors in ``training.weights_dtype``."""
+    dtype = getattr(torch, run.training.weights_dtype)
+    return {name: value.to(dtype) if value.is_floating_point() else value for name, value in state.items()}
 
 
 def _provenance(run: RunConfig, recipe: Recipe, prepared: Prepared, metrics: dict[str, float]) -> dict:

@@ -63,7 +63,9 @@ def binary_metrics(
     Returns
     -------
     dict
-        ``auroc/<task>``, ``auprc/<task>``, ``recall_at_<pct>fdr/<task>``, ``positives/<task>``
+        ``auroc/<task>``, ``auprc/<task>`` (average precision), ``auprc_trapezoid/<task>``
+        (trapezoids under the precision-recall curve: scikit-learn's ``auc(recall, precision)``,
+        which Novakovsky et al.'s code reports), ``recall_at_<pct>fdr/<task>``, ``positives/<task>``
         (fraction of positive labels among counted entries), and the same names without
         ``/<task>`` for the means over tasks. A task whose counted labels are all of one class
         gets NaN for the ranking metrics and is left out of their means.
@@ -78,6 +80,7 @@ def binary_metrics(
     metrics: dict[str, Callable[[torch.Tensor, torch.Tensor], float]] = {
         "auroc": lambda p, t: binary_auroc(p, t).item(),
         "auprc": lambda p, t: binary_average_precision(p, t).item(),
+        "auprc_trapezoid": lambda p, t: _trapezoid_auprc(p, t),
     }
     for fdr in fdrs:
         if not 0 <= fdr < 1:
@@ -270,6 +273,19 @@ def _binary_labels(labels: np.ndarray, task: str) -> torch.Tensor:
             "mask out ambiguous entries (mask=False) instead of giving them another label"
         )
     return torch.from_numpy(labels.astype(np.int64))
+
+
+def _trapezoid_auprc(scores: torch.Tensor, labels: torch.Tensor) -> float:
+    """Trapezoidal area under the precision-recall curve, from (recall 0, precision 1) through
+    one point per distinct score (torchmetrics has average precision only)."""
+    scores, labels = scores.double().numpy(), labels.double().numpy()
+    order = np.argsort(-scores, kind="mergesort")
+    scores, labels = scores[order], labels[order]
+    last = np.r_[np.flatnonzero(np.diff(scores)), len(scores) - 1]  # last row of each distinct score
+    true_positives = np.cumsum(labels)[last]
+    precision = np.r_[1.0, true_positives / (last + 1)]
+    recall = np.r_[0.0, true_positives / labels.sum()]
+    return float(np.trapz(precision, recall))
 
 
 def _recall_at_fdr(fdr: float) -> Callable[[torch.Tensor, torch.Tensor], float]:

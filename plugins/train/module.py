@@ -20,10 +20,13 @@ from epizoo.kipoi_model import load_architecture
 LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     # the architectures output probabilities (FactorNet averages its strands' sigmoids)
     "bce_probabilities": lambda p, y: torch.nn.functional.binary_cross_entropy(p.clamp(1e-7, 1 - 1e-7), y),
+    # on `model.logits` (architectures with a sigmoid head expose their pre-sigmoid values)
     "bce_logits": torch.nn.functional.binary_cross_entropy_with_logits,
     "mse": torch.nn.functional.mse_loss,
     "poisson_log": lambda log_rate, y: torch.nn.functional.poisson_nll_loss(log_rate, y, log_input=True),
 }
+#: losses computed on ``model.logits(**inputs)`` rather than on the model's output
+LOGIT_LOSSES = frozenset({"bce_logits"})
 
 
 class ZooModule(L.LightningModule):
@@ -60,13 +63,15 @@ class ZooModule(L.LightningModule):
         return self.model(**inputs)
 
     def _loss(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The loss, and the model's outputs (probabilities for the metrics) and targets."""
         inputs, targets, mask = batch
-        predictions = self(inputs).float()
+        on_logits = self.hparams.loss in LOGIT_LOSSES
+        outputs = (self.model.logits(**inputs) if on_logits else self(inputs)).float()
         if mask is not None:
-            loss = self.loss_function(predictions[mask], targets[mask])
+            loss = self.loss_function(outputs[mask], targets[mask])
         else:
-            loss = self.loss_function(predictions, targets)
-        return loss, predictions, targets
+            loss = self.loss_function(outputs, targets)
+        return loss, torch.sigmoid(outputs) if on_logits else outputs, targets
 
     def training_step(self, batch, batch_index: int) -> torch.Tensor:
         loss, _, _ = self._loss(batch)

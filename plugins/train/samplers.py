@@ -34,7 +34,8 @@ RandomState = np.random.Generator | int | Sequence[int] | None
 Shards = TypeVar("Shards", pd.DataFrame, np.ndarray)
 
 
-def _generator(rng: RandomState) -> np.random.Generator:
+def as_generator(rng: RandomState) -> np.random.Generator:
+    """``rng`` itself when it is a Generator, else a Generator seeded with it."""
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
@@ -224,7 +225,7 @@ class RandomWindows:
         pandas.DataFrame
             ``chrom``, ``start``, ``end`` (int64), in draw order.
         """
-        draws = _generator(rng).integers(0, self.positions, size=int(n))
+        draws = as_generator(rng).integers(0, self.positions, size=int(n))
         piece = np.searchsorted(self._cumulative, draws, side="right")
         before = np.concatenate([[0], self._cumulative[:-1]])[piece]
         starts = self._starts[piece] + (draws - before)
@@ -330,7 +331,7 @@ def gc_matched(candidate_gc: np.ndarray, target_gc: np.ndarray, n: int, rng: Ran
         raise ValueError("gc_matched needs at least one target GC value that is not NaN")
     wanted = _shares(np.bincount(_gc_bin(target_gc, bins), minlength=bins), int(n))
     usable = np.flatnonzero(~np.isnan(candidate_gc))
-    shuffled = _generator(rng).permutation(usable)
+    shuffled = as_generator(rng).permutation(usable)
     which = _gc_bin(candidate_gc[shuffled], bins)
     order = np.argsort(which, kind="stable")
     shuffled, which = shuffled[order], which[order]
@@ -368,14 +369,14 @@ def random_shifts(n: int, max_shift: int | np.ndarray, rng: RandomState = None) 
     limit = np.broadcast_to(np.asarray(max_shift, dtype=np.int64), (int(n),))
     if (limit < 0).any():
         raise ValueError("max_shift must be >= 0")
-    return _generator(rng).integers(-limit, limit, endpoint=True, size=int(n))
+    return as_generator(rng).integers(-limit, limit, endpoint=True, size=int(n))
 
 
 def reverse_complement_mask(n: int, rng: RandomState = None, p: float = 0.5) -> np.ndarray:
     """Bool per sample: replace it by its reverse complement? (GOPHER §1.7: half of each batch.)"""
     if not 0 <= p <= 1:
         raise ValueError(f"p must be in [0, 1], got {p}")
-    return _generator(rng).random(int(n)) < p
+    return as_generator(rng).random(int(n)) < p
 
 
 class BalancedEpochs:

@@ -104,6 +104,8 @@ def train(
     prepared = recipe.prepare(run)
     module = ZooModule(recipe.architecture, prepared.model_config, recipe.loss,
                        run.training.learning_rate, recipe.metrics, prepared.task_names)
+    if prepared.initialise is not None:
+        prepared.initialise(module.model)  # a resumed run then loads its checkpoint over this
     data = EpochData(prepared, run, recipe, workdir)
     checkpoints = ModelCheckpoint(dirpath=workdir / "checkpoints", monitor=run.training.monitor,
                                   mode="min" if run.training.monitor.endswith("loss") else "max",

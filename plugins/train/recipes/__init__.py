@@ -21,6 +21,7 @@ from ..data import Samples
 #: recipe name -> "module:class"
 RECIPES: dict[str, str] = {
     "factornet": "epizoo.plugins.train.recipes.factornet:FactorNetRecipe",
+    "tftransfer": "epizoo.plugins.train.recipes.tftransfer:TFTransferRecipe",
 }
 
 
@@ -35,6 +36,8 @@ class Prepared:
     valid: Samples
     test: Samples
     description: dict = field(default_factory=dict)
+    #: called on the freshly built network before training (e.g. to copy pre-trained layers)
+    initialise: Callable[[Any], None] | None = None
 
 
 class Recipe:
