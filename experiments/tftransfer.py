@@ -106,6 +106,8 @@ def _parse(argv):
     parser.add_argument("--unresolved", choices=("drop", "mask"), default="mask",
                         help="multi-models: drop regions unresolved for any TF (the paper) or mask those labels")
     parser.add_argument("--finetune-epochs", type=int, default=10)
+    parser.add_argument("--monitor", default="val_loss",
+                        help="validation value that picks the kept epoch: val_loss (the authors' code) or val_auprc")
     parser.add_argument("--publish", help="zoo folder to copy the chosen entries into")
     return parser.parse_args(argv)
 
@@ -160,7 +162,7 @@ def _config(args, tasks, chroms, seed, epochs, lr, **extra) -> dict:
             "tasks": tasks, "chroms": chroms, "split_seed": seed}
     data.update(extra.pop("data", {}))
     return {"recipe": "tftransfer", "seed": seed, "data": data, "model": extra.pop("model", {}),
-            "training": {"max_epochs": epochs, "patience": epochs, "learning_rate": lr,
+            "training": {"max_epochs": epochs, "patience": epochs, "learning_rate": lr, "monitor": args.monitor,
                          "weights_dtype": "float16", **extra.pop("training", {})}}
 
 
@@ -207,7 +209,8 @@ def summary(results: pd.DataFrame, plan: dict, args) -> str:
 
     intro = (f"Targets fine-tuned on chr22 (at most {args.positives} bound regions + as many GC-matched "
              f"unbound, split 70/10/20), {args.seeds} split seeds; pre-trained on chr21. auPR = average "
-             "precision, auROC; mean ± sd over seeds.")
+             f"precision, auROC; mean ± sd over seeds. Multi-models' unresolved labels: {args.unresolved}; "
+             f"kept epoch: best {args.monitor}.")
     header = ("| target | relevant pre-training set | random set | regions | scratch auPR | TL random auPR | "
               "TL relevant auPR | scratch auROC | TL random auROC | TL relevant auROC |")
     lines = [intro, "", header, "|---|---|---|---|---|---|---|---|---|---|"]
@@ -234,19 +237,30 @@ def _mean_sd(values: pd.Series) -> str:
 
 def publish(out: Path, zoo: Path, args, plan: dict) -> None:
     """Copy the fine-tuned entry of each target (split seed 1, relevant pre-training) and the
-    first target's relevant multi-model into the zoo, with the experiment's table as model card."""
-    table = (out / "summary.md").read_text()
+    first target's relevant multi-model into the zoo, with the experiment's tables as model card
+    (``motifs.md``, from tftransfer_motifs.py, when present). The entries' examples point to the
+    repository's examples/ instead of copies."""
+    card = (out / "summary.md").read_text()
+    if (out / "motifs.md").exists():
+        card += "\n## First-layer filters vs HOCOMOCO v9 (experiments/tftransfer_motifs.py)\n\n" + (out / "motifs.md").read_text()
     chosen = {f"{t}_finetuned": out / "runs" / f"{t}-relevant-seed1" for t in args.targets}
     first = args.targets[0]
     chosen[f"multimodel_{first}_family"] = out / "runs" / f"multimodel-{first}-{plan[first]['regions']}"
+    renamed = {entry.name: name for name, entry in chosen.items()}  # run names in the entries' texts
     for name, entry in chosen.items():
         target = zoo / name
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(entry, target)
+        shutil.copytree(entry, target, ignore=shutil.ignore_patterns("example_files"))
+        model_yaml = (target / "model.yaml").read_text()
+        for run_name, zoo_name in renamed.items():
+            model_yaml = model_yaml.replace(f"fine-tuned from {run_name} ", f"fine-tuned from {zoo_name} ")
+        write_text(target / "model.yaml", model_yaml)
+        loader = target / "dataloader.yaml"
+        write_text(loader, loader.read_text().replace("example: example_files/", "example: ../../../examples/"))
         write_text(target / "README.md", f"# TFTransfer {name}\n\nTrained by `python experiments/tftransfer.py "
-                   f"--out {args.out} --publish {zoo}` (entry {entry.relative_to(out)}).\n\n"
-                   f"## The experiment this entry comes from\n\n{table}")
+                   f"--out {args.out} --publish {zoo}` (run {entry.relative_to(out)}).\n\n"
+                   f"## The experiment this entry comes from\n\n{card}")
         log.info("published %s", target)
 
 

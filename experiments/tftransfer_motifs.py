@@ -76,11 +76,18 @@ def motif_report(model: torch.nn.Module, X: torch.Tensor, tf: str, database: dic
             "filters_any_match_q05": int((top["q_value"] <= 0.05).sum()), "filters_with_sites": len(queries)}
 
 
+def markdown(table: pd.DataFrame) -> str:
+    """A markdown table, floats with 3 significant digits."""
+    cells = table.map(lambda v: f"{v:.3g}" if isinstance(v, float) else str(v))
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells.to_numpy()]) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("entries", nargs="+", type=Path)
     parser.add_argument("--database", type=Path, default=HOCOMOCO)
-    parser.add_argument("--out", type=Path, help="TSV of the table")
+    parser.add_argument("--out", type=Path, help="the table as TSV, and as markdown beside it (.md)")
     args = parser.parse_args(argv)
     database = read_meme(args.database)
     rows = []
@@ -95,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         from epizoo.atomic import write_text
 
         write_text(args.out, table.to_csv(sep="\t", index=False))
-    print(table.to_markdown(index=False, floatfmt=".3g"))
+        write_text(args.out.with_suffix(".md"), markdown(table))
+    print(markdown(table))
     return 0
 
 
