@@ -66,6 +66,9 @@ PAPER = {
     "pentad without target (Fig. 6)": "same binding mode and cofactors best for 4/5 TFs (not SP1)",
 }
 ARMS = ("scratch", "relevant", "random")
+#: what the entries say about their data (the recipe's ``data.description``)
+DATA_DESCRIPTION = ("Novakovsky et al. 2021's ReMap 2018 + UniBind TF x DHS binding matrix (hg38, 200-bp DHSs; "
+                    "wassermanlab/TF-Binding-Matrix 7a58aec), chr21/chr22/chrY subset")
 log = logging.getLogger("tftransfer")
 
 
@@ -183,12 +186,12 @@ def _pretrain(out: Path, args, arm: str, target: str, plan: dict) -> Path:
     name = f"multimodel-{target if arm == 'relevant' else 'random'}-{regions}"
     config = _config(args, tasks, ["chr21"], 42, args.pretrain_epochs, 3e-3,
                      data={"max_regions": regions, "valid_fraction": 0.1, "test_fraction": 0.1,
-                           "unresolved": args.unresolved, "description": f"Pre-training: {arm} TFs for {target}"})
+                           "unresolved": args.unresolved, "description": DATA_DESCRIPTION})
     return _run(out, name, config)
 
 
 def _finetune(out: Path, args, target: str, seed: int, arm: str, pretrained: Path | None) -> dict:
-    data = {"max_positives": args.positives, "valid_fraction": 0.1, "test_fraction": 0.2}
+    data = {"max_positives": args.positives, "valid_fraction": 0.1, "test_fraction": 0.2, "description": DATA_DESCRIPTION}
     if pretrained is None:
         config = _config(args, [target], ["chr22"], seed, args.finetune_epochs, 3e-3, data=data)
     else:
@@ -253,6 +256,9 @@ def publish(out: Path, zoo: Path, args, plan: dict) -> None:
             shutil.rmtree(target)
         shutil.copytree(entry, target, ignore=shutil.ignore_patterns("example_files"))
         model_yaml = (target / "model.yaml").read_text()
+        for older in ("A TF x region binding matrix", *(f"Pre-training: {arm} TFs for {t}" for arm in ("relevant", "random")
+                                                       for t in args.targets)):  # runs made before DATA_DESCRIPTION
+            model_yaml = model_yaml.replace(older, DATA_DESCRIPTION)
         for run_name, zoo_name in renamed.items():
             model_yaml = model_yaml.replace(f"fine-tuned from {run_name} ", f"fine-tuned from {zoo_name} ")
         write_text(target / "model.yaml", model_yaml)

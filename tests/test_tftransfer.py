@@ -235,3 +235,19 @@ def test_pretrain_then_fine_tune_writes_checked_entries_without_shared_regions(t
     assert "fine-tuned from pre (MAX, MYC" in model_yaml["info"]["training_procedure"]
     assert model_yaml["schema"]["targets"]["column_labels"] == ["JUND"]
     assert "chr22" in model_yaml["info"]["trained_on"] and "sparse labels of JUND" in model_yaml["info"]["trained_on"]
+
+
+def test_multi_model_masks_unresolved_labels_when_asked(tmp_path, tf_data, matrix):
+    tasks = ["JUNB", "FOS", "ATF3"]
+    dropped = TFTransferRecipe().prepare(load_config(write_config(
+        tmp_path / "drop.yaml", tf_data, data={"tasks": tasks, "chroms": ["chr21"], "max_positives": None})))
+    masked = TFTransferRecipe().prepare(load_config(write_config(
+        tmp_path / "mask.yaml", tf_data, data={"tasks": tasks, "chroms": ["chr21"], "max_positives": None, "unresolved": "mask"})))
+    assert dropped.test.mask is None and masked.test.mask is not None
+    assert dropped.description["n_regions"] < masked.description["n_regions"]
+    assert masked.test.mask.any(axis=1).all() and not masked.test.mask.all()  # each region counts for some task
+    # a masked label is an unresolved one; the counted ones are the matrix's labels
+    contigs = masked.test.windows["chrom"].to_numpy()
+    rows = matrix.regions.reset_index().set_index("contig").loc[contigs, "index"].to_numpy()
+    labels = matrix.labels["less_sparse"][np.ix_(rows, [matrix.tf_index(t) for t in tasks])]
+    assert ((labels >= 0) == masked.test.mask).all() and (masked.test.targets[masked.test.mask] == labels[labels >= 0]).all()

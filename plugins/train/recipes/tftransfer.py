@@ -143,7 +143,7 @@ class TFTransferRecipe(Recipe):
             f"{data.description or 'A TF x region binding matrix'} ({data.labels.name}, {data.sequences.name}): "
             f"{described['label_variant']} labels of {', '.join(tasks)} on {described['n_regions']} regions of "
             f"{', '.join(described['chroms'])} (positives: {', '.join(f'{k} {v}' for k, v in described['positives'].items())}; "
-            f"{'GC-matched 50:50 negatives, ' if len(tasks) == 1 else 'regions resolved for every task, '}"
+            f"{_selection(data)}, "
             f"regions with N dropped{', regions of the pre-trained model left out' if described.get('pretrained') else ''}). "
             f"Random split (seed {described['split_seed']}): {described['split']['train']} train, "
             f"{described['split']['valid']} validation, {described['split']['test']} test regions; reverse "
@@ -204,6 +204,15 @@ class _Pretrained:
         def initialise(network) -> None:
             transfer_weights(self.state, network, model.transfer, model.freeze_conv)
         return initialise
+
+
+def _selection(data: TFTransferData) -> str:
+    """How the regions were chosen, for ``trained_on``."""
+    if len(data.tasks) == 1:
+        return "GC-matched 50:50 negatives"
+    if data.unresolved == "drop":
+        return "regions resolved for every task"
+    return "regions resolved for at least one task, unresolved labels masked in the loss"
 
 
 def _split_seed(run: RunConfig) -> int:
