@@ -16,10 +16,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+import yaml
 from kipoi.model import PyTorchModel
 
 from .entry_weights import resolve_weights
@@ -49,6 +51,20 @@ def build_module(
     ``config`` defaults to the one recorded in the weights' metadata (every epizoo safetensors
     file records the configuration it was made with); when both are given they must agree.
     """
+    return _build(architecture, weights, config, base_dir)[0]
+
+
+def load_entry(entry: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """An entry folder's network (as `build_module` makes it) and its weights' metadata (the
+    provenance: config, task names, data, ...), reading the weights once."""
+    args = yaml.safe_load((Path(entry) / "model.yaml").read_text()).get("args") or {}
+    if "architecture" not in args or "weights" not in args:
+        raise ValueError(f"{entry}/model.yaml has no args.architecture and args.weights (not an epizoo entry)")
+    return _build(args["architecture"], args["weights"], args.get("config"), str(entry))
+
+
+def _build(architecture: str, weights: Mapping[str, Any], config: Mapping[str, Any] | None,
+           base_dir: str) -> tuple[torch.nn.Module, dict[str, Any]]:
     path, sha256 = resolve_weights(weights, base_dir)
     state_dict, metadata = load_safetensors(path, sha256)
     saved = metadata.get("config")
@@ -58,7 +74,7 @@ def build_module(
         raise ValueError(f"weights {path} were made for config {saved}, but model.yaml says {dict(config)}")
     module = load_architecture(architecture)(**dict(config if config is not None else saved))
     module.load_state_dict(state_dict, strict=True)
-    return module.eval()
+    return module.eval(), metadata
 
 
 class ZooModel(PyTorchModel):

@@ -160,13 +160,13 @@ def _random_set(matrix: BindingMatrix, rows: np.ndarray, minimum: int, seed: int
 # -- runs ---------------------------------------------------------------------------------------
 
 
-def _config(args, tasks, chroms, seed, epochs, lr, **extra) -> dict:
+def _config(args, tasks, chroms, seed, epochs, lr, data=None, model=None) -> dict:
+    """A run's YAML content: the experiment's data files and training settings."""
     data = {"labels": str(Path(args.labels).resolve()), "sequences": str(Path(args.sequences).resolve()),
-            "tasks": tasks, "chroms": chroms, "split_seed": seed}
-    data.update(extra.pop("data", {}))
-    return {"recipe": "tftransfer", "seed": seed, "data": data, "model": extra.pop("model", {}),
-            "training": {"max_epochs": epochs, "patience": epochs, "learning_rate": lr, "monitor": args.monitor,
-                         "weights_dtype": "float16", **extra.pop("training", {})}}
+            "tasks": tasks, "chroms": chroms, "split_seed": seed, **(data or {})}
+    training = {"max_epochs": epochs, "patience": epochs, "learning_rate": lr, "monitor": args.monitor,
+                "weights_dtype": "float16"}
+    return {"recipe": "tftransfer", "seed": seed, "data": data, "model": model or {}, "training": training}
 
 
 def _run(out: Path, name: str, config: dict) -> Path:

@@ -23,27 +23,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import yaml
 from epizoo.plugins.interpret.filters import filter_pfms
 from epizoo.plugins.interpret.motifs import read_meme, to_probabilities, tomtom_matches
 from epizoo.plugins.train.config import load_config
 from epizoo.plugins.train.recipes.tftransfer import TFTransferRecipe
 
-from epizoo.entry_weights import resolve_weights
-from epizoo.kipoi_model import build_module, load_architecture
-from epizoo.weights import load_safetensors
+from epizoo.kipoi_model import load_entry
 
 HOCOMOCO = Path(__file__).resolve().parents[2] / "shared" / "data" / "factornet" / "resources" / "HOCOMOCOv9.meme"
 
 
 def trained_and_initial(entry: Path) -> tuple[torch.nn.Module, torch.nn.Module]:
     """The entry's network, and the same architecture freshly initialised (seed 0)."""
-    spec = yaml.safe_load((entry / "model.yaml").read_text())["args"]
-    path, sha256 = resolve_weights(spec["weights"], entry)
-    _, metadata = load_safetensors(path, sha256)
+    trained, metadata = load_entry(entry)
     torch.manual_seed(0)
-    initial = load_architecture(spec["architecture"])(**metadata["config"]).eval()
-    return build_module(spec["architecture"], spec["weights"], base_dir=str(entry)), initial
+    return trained, type(trained)(**metadata["config"]).eval()
 
 
 def correctly_predicted(entry: Path, model: torch.nn.Module) -> tuple[torch.Tensor, str]:

@@ -29,14 +29,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from epizoo.zoo import ZOO_ROOT
 from epizoo.zoo.TFTransfer import dataloader as tf_dataloader
 from epizoo.zoo.TFTransfer.architecture import TRANSFER_MODES, transfer_weights
 
 from epizoo.entries import render_template
-from epizoo.entry_weights import resolve_weights
-from epizoo.weights import load_safetensors
+from epizoo.kipoi_model import load_entry
 
 from ..binding_matrix import BindingMatrix, load_binding_matrix, region_runs, runs_to_indices
 from ..config import ConfigError, RunConfig, TrainingConfig
@@ -113,8 +111,9 @@ class TFTransferRecipe(Recipe):
         matrix = load_binding_matrix(data.labels, data.sequences)
         pretrained = _Pretrained.read(model.pretrained) if model.pretrained else None
         excluded = pretrained.regions if pretrained else None
-        rows, targets, mask = _sample(matrix, data, excluded, _split_seed(run))
-        split = _split(len(rows), data, _split_seed(run))
+        seed = run.seed if data.split_seed is None else data.split_seed
+        rows, targets, mask = _sample(matrix, data, excluded, seed)
+        split = _split(len(rows), data, seed)
         genome = matrix.genome()
         windows = _windows(matrix, genome, model.seq_len)
         samples = {role: _samples(windows, rows[idx], targets[idx], None if mask is None else mask[idx],
@@ -127,7 +126,7 @@ class TFTransferRecipe(Recipe):
             train_epoch=lambda epoch: _shuffled(samples["train"], (run.seed, epoch)),
             valid=samples["valid"],
             test=samples["test"],
-            description=_description(matrix, data, rows, targets, split, pretrained, model, _split_seed(run)),
+            description=_description(matrix, data, rows, targets, split, pretrained, model, seed),
             initialise=pretrained.initialiser(model) if pretrained else None,
         )
 
@@ -192,13 +191,10 @@ class _Pretrained:
         entry = Path(entry)
         if not (entry / "model.yaml").is_file():
             raise ConfigError(f"model.pretrained: {entry} is not a zoo entry folder (no model.yaml)")
-        spec = (yaml.safe_load((entry / "model.yaml").read_text()).get("args") or {}).get("weights")
-        if not spec:
-            raise ConfigError(f"model.pretrained: {entry}/model.yaml has no args.weights")
-        path, sha256 = resolve_weights(spec, entry)
-        state, metadata = load_safetensors(path, sha256)
+        network, metadata = load_entry(entry)
         data = metadata.get("data") or {}
-        return cls(entry, state, list(metadata.get("task_names") or []), runs_to_indices(data.get("regions", [])))
+        return cls(entry, network.state_dict(), list(metadata.get("task_names") or []),
+                   runs_to_indices(data.get("regions", [])))
 
     def initialiser(self, model: TFTransferModel):
         def initialise(network) -> None:
@@ -213,10 +209,6 @@ def _selection(data: TFTransferData) -> str:
     if data.unresolved == "drop":
         return "regions resolved for every task"
     return "regions resolved for at least one task, unresolved labels masked in the loss"
-
-
-def _split_seed(run: RunConfig) -> int:
-    return run.seed if run.data.split_seed is None else run.data.split_seed
 
 
 def _sample(matrix: BindingMatrix, data: TFTransferData, excluded: np.ndarray | None, seed: int
