@@ -223,10 +223,10 @@ def forward_timer() -> Iterator[list[float]]:
 
     original, total = EntryModel.predict, [0.0]
 
-    def timed(self, inputs):
+    def timed(self, inputs, **kwargs):
         started = time.perf_counter()
         try:
-            return original(self, inputs)
+            return original(self, inputs, **kwargs)
         finally:
             total[0] += time.perf_counter() - started
 

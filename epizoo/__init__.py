@@ -19,6 +19,7 @@ _LAZY = {
     "WeightStore": "epizoo.weights",
     "FileRef": "epizoo.weights",
     "get_model": "epizoo.registry",
+    "predict": "epizoo.prediction",
     "ZOO_ROOT": "epizoo.zoo",
     "score_variants": "epizoo.plugins.veff",
 }

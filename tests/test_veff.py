@@ -146,11 +146,11 @@ def test_a_crash_leaves_no_output_under_the_final_name(mirror, tmp_path, monkeyp
     calls = []
     original = EntryModel.predict
 
-    def failing(self, inputs):
+    def failing(self, inputs, **kwargs):
         calls.append(1)
         if len(calls) > 1:
             raise RuntimeError("simulated crash")
-        return original(self, inputs)
+        return original(self, inputs, **kwargs)
 
     monkeypatch.setattr(EntryModel, "predict", failing)
     with pytest.raises(RuntimeError, match="simulated crash"):

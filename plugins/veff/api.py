@@ -133,7 +133,7 @@ def score_variants(
     genome = Genome(fasta)
     effects = VariantEffects(
         _entries(models, genome, dataloader_args or {}, device, precision),
-        get_scores(list(scores)), get_merge(rc_merging),
+        get_scores(list(scores)), get_merge(rc_merging), batch_size,
     )
     summary = VariantEffectSummary()
     if out is None:

@@ -75,10 +75,15 @@ class VariantEffects:
         Scores to compute (see `epizoo.plugins.veff.scores`).
     rc_merge
         Merge of forward and reverse-complement scores, or None to score the forward strand only.
+    batch_size
+        Variants per forward pass: every pass runs this many (the last batch padded), so a
+        variant's scores never depend on the other variants of its batch.
     """
 
-    def __init__(self, entries: list[Entry], scores: list[Score], rc_merge: Merge | None) -> None:
+    def __init__(self, entries: list[Entry], scores: list[Score], rc_merge: Merge | None,
+                 batch_size: int = 64) -> None:
         self.entries, self.scores, self.rc_merge = entries, scores, rc_merge
+        self.batch_size = batch_size
 
     @property
     def columns(self) -> list[str]:
@@ -95,8 +100,10 @@ class VariantEffects:
     def compute(self, batch: PreparedBatch) -> dict[str, np.ndarray]:
         """Run the forward passes of a prepared batch and score them: column -> values."""
         columns: dict[str, np.ndarray] = {}
+        n = len(batch.variants)
         for entry, inputs in zip(self.entries, batch.inputs):
-            predictions = entry.model.predict(inputs)
+            views = len(next(iter(inputs.values()))) // n
+            predictions = entry.model.predict(inputs, batch_size=views * max(n, self.batch_size))
             columns.update(score_predictions(entry.model, predictions, len(batch.variants), self.scores, self.rc_merge))
         return columns
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
-from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -23,9 +22,10 @@ from epizoo.dataloaders.onehot import encode_bytes, reverse_complement_one_hot
 from epizoo.dataloaders.regions import IntervalDataset
 from epizoo.dataloaders.variant_windows import variant_windows, window_start
 from epizoo.dataloaders.variants import Variant
+from epizoo.device import autocast_dtype, resolve_device
+from epizoo.prediction import predict
 
 Inputs = dict[str, np.ndarray]
-PRECISIONS = {"float32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def dataloader_parameters(loader) -> set[str]:
@@ -137,34 +137,32 @@ class EntryModel:
     kipoi_model
         The entry loaded by Kipoi (``epizoo.registry.get_model``).
     device
-        ``cpu``, ``cuda``, ... Default: CUDA when available.
+        ``cpu``, ``cuda``, ... Default: `epizoo.device.default_device`.
     precision
         ``float32`` (default: outputs equal the model's own predictions), ``bf16`` or ``fp16``
         autocast.
     """
 
     def __init__(self, name: str, kipoi_model: Any, device: str | None = None, precision: str = "float32") -> None:
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.name = name
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = resolve_device(device)
+        self.autocast_dtype = autocast_dtype(precision)
         self.module = kipoi_model.model.to(self.device).eval()
-        self.autocast_dtype = PRECISIONS[precision]
         self.tasks = task_names(kipoi_model)
         # A model that averages its strands itself (FactorNet) predicts the same for a window and
         # its reverse complement, so reverse-complement windows need not be run through it.
         self.strand_symmetric = bool(getattr(self.module, "reverse_complement_invariant", False))
 
-    def predict(self, inputs: Inputs) -> np.ndarray:
-        """Model outputs for a batch of inputs, ``(batch, n_tasks)`` float32."""
-        tensors = {k: torch.from_numpy(np.ascontiguousarray(v)).to(self.device) for k, v in inputs.items()}
-        autocast = (
-            torch.autocast(self.device.type, dtype=self.autocast_dtype)
-            if self.autocast_dtype is not None else nullcontext()
-        )
-        with torch.inference_mode(), autocast:
-            output = self.module(**tensors)
-        return output.float().cpu().numpy().reshape(len(next(iter(inputs.values()))), -1)
+    def predict(self, inputs: Inputs, batch_size: int | None = None) -> np.ndarray:
+        """Model outputs for a batch of inputs, ``(batch, n_tasks)`` float32.
+
+        Every forward pass has ``batch_size`` rows (default: as many as ``inputs``), the last
+        one padded, so that a row's outputs do not depend on the other rows (`epizoo.predict`).
+        """
+        n = len(next(iter(inputs.values())))
+        output = predict(self.module, inputs, batch_size=batch_size or n, device=self.device,
+                         dtype=self.autocast_dtype)
+        return output.float().numpy().reshape(n, -1)
 
 
 def task_names(kipoi_model: Any) -> list[str]:
