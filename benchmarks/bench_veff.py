@@ -156,7 +156,7 @@ class KipoiVeffBaseline:
         self.batch_size = batch_size
         self.forward = 0.0
         labels = kipoi_model.schema.targets.column_labels or ["0"]
-        self.columns = ["#CHROM", "POS", "ID", "REF", "ALT"] + [f"{ENTRY}/{t}/diff" for t in labels]
+        self.columns = ["#CHROM", "POS", "ID", "REF", "ALT"] + [f"{ENTRY}/is_binding_site/{t}/diff" for t in labels]
 
     def sample(self, variant) -> tuple[np.ndarray, ...]:
         """ref, alt, ref_rc, alt_rc inputs ``(1002, 5)`` of one kipoiseq Variant."""

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from kipoi.data import Dataset
 
+from epizoo.contract import InputSpec
+
 from .files import sample
 from .genome import Genome
 from .intervals import read_bed, resize
@@ -119,6 +121,18 @@ class IntervalDataset(Dataset):
 
     def __len__(self) -> int:
         return len(self.regions)
+
+    def input_specs(self) -> dict[str, InputSpec]:
+        """The kinds of the sequence and track inputs this dataset serves (see `epizoo.contract`;
+        the feature vector, when there is one, is per sample)."""
+        axes = ("channels", "length") if self.encoding["channels_first"] else ("length", "channels")
+        names = tuple(self.tracks.names) if self.tracks is not None else ()
+        specs = {self.seq_input: InputSpec(
+            self.seq_input, "sequence", alphabet=self.encoding["alphabet"], axes=axes,
+            n_value=float(self.encoding["n_value"]), tracks=() if self.tracks_input else names)}
+        if self.tracks is not None and self.tracks_input is not None:
+            specs[self.tracks_input] = InputSpec(self.tracks_input, "per_base", axes=axes, tracks=names)
+        return specs
 
     def __getitem__(self, index: int) -> dict:
         return sample(self._region_batch(np.array([index])))

@@ -12,6 +12,9 @@ from the anchor:
   right of it, so a deletion pulls bases in from the right and an insertion after the first base
   pushes the right flank out.
 
+A ``shift`` moves the window by that many bp (the variant then sits ``shift`` bp left of the
+centre for a positive shift); the alternative sequence is still built outwards from the anchor.
+
 SNVs, by far the most common records, are done for a whole batch at once (one strided gather and
 one byte assignment); indels go one by one through `alt_window`.
 """
@@ -36,15 +39,23 @@ def variant_offset(width: int) -> int:
     return width // 2 + width % 2 - 1
 
 
-def alt_window(genome: Genome, variant: Variant, width: int) -> tuple[np.ndarray, bool]:
-    """Bytes of the alternative window of one variant (kipoiseq ``fixed_len=True`` semantics).
+def check_shift(width: int, shift: int) -> None:
+    """A shift must keep the variant's anchor inside the window."""
+    if not -(width // 2) < shift < width // 2:
+        raise ValueError(f"a window shift of {shift} bp moves the variant out of its {width}-bp window; "
+                         f"shift by less than {width // 2} bp")
+
+
+def alt_window(genome: Genome, variant: Variant, width: int, shift: int = 0) -> tuple[np.ndarray, bool]:
+    """Bytes of the alternative window of one variant (kipoiseq ``fixed_len=True`` semantics),
+    moved ``shift`` bp.
 
     Returns
     -------
     (numpy.ndarray, bool)
         ``width`` upper-case bytes, and whether the window needed N padding.
     """
-    start = window_start(variant.pos, width)
+    start = window_start(variant.pos, width) + shift
     anchor = variant.pos
     ref, alt = variant.ref, variant.alt
     if len(ref) == 1:
@@ -61,7 +72,7 @@ def alt_window(genome: Genome, variant: Variant, width: int) -> tuple[np.ndarray
 
 
 def variant_windows(
-    genome: Genome, variants: Sequence[Variant], width: int
+    genome: Genome, variants: Sequence[Variant], width: int, shift: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Reference and alternative windows of a batch of variants.
 
@@ -73,6 +84,8 @@ def variant_windows(
         Variants that passed `epizoo.dataloaders.variants.VcfVariants`'s checks.
     width
         Window width in bases.
+    shift
+        bp by which every window is moved from the variant-centred one.
 
     Returns
     -------
@@ -80,15 +93,16 @@ def variant_windows(
         ``(batch, width)`` reference bytes, ``(batch, width)`` alternative bytes, and a bool per
         variant: True where a window ran past a chromosome end and was padded with N.
     """
+    check_shift(width, shift)
     chroms = [v.chrom for v in variants]
-    starts = window_start(np.fromiter((v.pos for v in variants), dtype=np.int64, count=len(variants)), width)
+    starts = window_start(np.fromiter((v.pos for v in variants), dtype=np.int64, count=len(variants)), width) + shift
     ref_bytes, padded = genome.fetch_batch(chroms, starts, width)
     alt_bytes = ref_bytes.copy()
     snv = np.fromiter((v.is_snv for v in variants), dtype=bool, count=len(variants))
     if snv.any():
         rows = np.flatnonzero(snv)
-        alt_bytes[rows, variant_offset(width)] = [ord(variants[i].alt) for i in rows]
+        alt_bytes[rows, variant_offset(width) - shift] = [ord(variants[i].alt) for i in rows]
     for row in np.flatnonzero(~snv):
-        alt_bytes[row], alt_padded = alt_window(genome, variants[row], width)
+        alt_bytes[row], alt_padded = alt_window(genome, variants[row], width, shift)
         padded[row] |= alt_padded
     return ref_bytes, alt_bytes, padded

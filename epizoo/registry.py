@@ -55,10 +55,40 @@ def _group_root(path: Path) -> Path | None:
     return None
 
 
-def _group_members(group: Path) -> list[str]:
+def _group_table(group: Path):
     import pandas as pd
 
-    return list(pd.read_csv(group / "models.tsv", sep="\t", comment="#")["model"])
+    return pd.read_csv(group / "models.tsv", sep="\t", comment="#")
+
+
+def _group_members(group: Path) -> list[str]:
+    return list(_group_table(group)["model"])
+
+
+def model_yaml(model: str | Path) -> dict:
+    """An entry's model.yaml as YAML parses it, every key kept (Kipoi's parser drops the ones it
+    does not know, such as the model contract's); a template-group member's is rendered from
+    its row as Kipoi renders it."""
+    root, name = resolve(model)
+    folder = root / name
+    if (folder / "model.yaml").exists():
+        return yaml.safe_load((folder / "model.yaml").read_text())
+    from jinja2 import Template
+
+    group = _group_root(folder)
+    table = _group_table(group)
+    row = table[table["model"] == str(folder.relative_to(group))].iloc[0].to_dict()
+    return yaml.safe_load(Template((group / "model-template.yaml").read_text()).render(**row))
+
+
+def get_contract(model: str | Path, dataloader_inputs=None):
+    """The declared inputs and outputs of an entry (`epizoo.contract.Contract`).
+
+    ``dataloader_inputs`` (`IntervalDataset.input_specs`) stand in for undeclared inputs.
+    """
+    from epizoo.contract import read_contract
+
+    return read_contract(str(model).rstrip("/"), model_yaml(model).get("schema") or {}, dataloader_inputs)
 
 
 def list_entries() -> list[str]:

@@ -22,7 +22,7 @@ echo "== kipoi predict: variant effects of FactorNet/FOXA1/onePeak_DGF on exampl
 import sys
 import pandas as pd
 table = pd.read_csv(sys.argv[1], sep="\t", keep_default_na=False)
-columns = [f"preds/variant/{k}" for k in ("chrom", "pos", "id", "ref", "alt")] + ["preds/diff/FOXA1", "preds/logit/FOXA1", "preds/variant/reason"]
+columns = [f"preds/variant/{k}" for k in ("chrom", "pos", "id", "ref", "alt")] + ["preds/is_binding_site/FOXA1/diff", "preds/is_binding_site/FOXA1/logit", "preds/variant/reason"]
 print(f"   {len(table)} rows, one per ALT allele -> {sys.argv[1]}")
 print(table[columns].rename(columns=lambda c: c.split("/", 1)[1]).iloc[[0, 1, 4, 5, 6, -2, -1]].to_string(index=False))
 PY

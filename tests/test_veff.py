@@ -49,8 +49,8 @@ def test_ref_scores_are_the_models_own_predictions_of_the_reference_window(mirro
     bed.write_text("".join(f"chr22\t{p - 501}\t{p + 501}\n" for p in snvs["POS"]))
     model = get_model(FOXA1)
     batch = next(model.default_dataloader(bed, EXAMPLES / "genome.fa", ARGS["dnase_file"]).batch_iter(batch_size=1000))
-    np.testing.assert_allclose(snvs[f"{FOXA1}/FOXA1/ref"], model.predict_on_batch(batch["inputs"])[:, 0], atol=1e-6)
-    assert (snvs[f"{FOXA1}/FOXA1/ref"] != snvs[f"{FOXA1}/FOXA1/alt"]).any()
+    np.testing.assert_allclose(snvs[f"{FOXA1}/is_binding_site/FOXA1/ref"], model.predict_on_batch(batch["inputs"])[:, 0], atol=1e-6)
+    assert (snvs[f"{FOXA1}/is_binding_site/FOXA1/ref"] != snvs[f"{FOXA1}/is_binding_site/FOXA1/alt"]).any()
 
 
 def test_alt_equal_to_ref_scores_zero_and_swapping_alleles_negates_diff(mirror, tmp_path):
@@ -59,15 +59,15 @@ def test_alt_equal_to_ref_scores_zero_and_swapping_alleles_negates_diff(mirror, 
     alt = "A" if ref != "A" else "C"
     first = score_variants(FOXA1, write_vcf(tmp_path / "a.vcf", [("chr22", pos, "same", ref, ref), ("chr22", pos, "snv", ref, alt)]),
                            EXAMPLES / "genome.fa", ARGS, scores=["diff"])
-    assert first[f"{FOXA1}/FOXA1/diff"].iloc[0] == 0.0
+    assert first[f"{FOXA1}/is_binding_site/FOXA1/diff"].iloc[0] == 0.0
     # the same change seen from a genome that carries the alternative allele
     sequence = "".join((EXAMPLES / "genome.fa").read_text().splitlines()[1:])
     (tmp_path / "alt.fa").write_text(">chr22\n" + sequence[: pos - 1] + alt + sequence[pos:] + "\n")
     swapped = score_variants(FOXA1, write_vcf(tmp_path / "b.vcf", [("chr22", pos, "swap", alt, ref)]),
                              tmp_path / "alt.fa", ARGS, scores=["diff"])
-    diff = first[f"{FOXA1}/FOXA1/diff"].iloc[1]
+    diff = first[f"{FOXA1}/is_binding_site/FOXA1/diff"].iloc[1]
     assert diff != 0
-    np.testing.assert_allclose(swapped[f"{FOXA1}/FOXA1/diff"].iloc[0], -diff, atol=1e-6)
+    np.testing.assert_allclose(swapped[f"{FOXA1}/is_binding_site/FOXA1/diff"].iloc[0], -diff, atol=1e-6)
 
 
 def test_breaking_a_planted_foxa1_site_changes_foxa1_more_than_neutral_snvs(mirror, tmp_path):
@@ -80,7 +80,7 @@ def test_breaking_a_planted_foxa1_site_changes_foxa1_more_than_neutral_snvs(mirr
     truth = world.load_variants_truth().set_index("id")
     frame["kind"] = truth.loc[frame["ID"], "kind"].to_numpy()
     frame["tf"] = truth.loc[frame["ID"], "tf"].to_numpy()
-    effect = frame[f"{FOXA1}/FOXA1/diff"].abs()
+    effect = frame[f"{FOXA1}/is_binding_site/FOXA1/diff"].abs()
     broken = effect[(frame["kind"] == "breaks_site") & (frame["tf"] == "FOXA1")]
     neutral = effect[frame["kind"] == "neutral"]
     assert len(broken) >= 3 and len(neutral) >= 3
@@ -90,7 +90,7 @@ def test_breaking_a_planted_foxa1_site_changes_foxa1_more_than_neutral_snvs(mirr
 def test_indels_are_scored_and_multi_allelic_records_split(mirror, tmp_path):
     frame = read_tsv(run(tmp_path).out)
     indels = frame[frame["REF"].str.len() != frame["ALT"].str.len()]
-    assert len(indels) >= 8 and indels[f"{FOXA1}/FOXA1/diff"].abs().gt(0).any()
+    assert len(indels) >= 8 and indels[f"{FOXA1}/is_binding_site/FOXA1/diff"].abs().gt(0).any()
     multi = frame[frame["ID"] == "ex07"]
     assert sorted(multi["ALT"].str.len()) == [1, 2]
 
@@ -135,11 +135,11 @@ def test_tsv_vcf_and_parquet_carry_the_same_scores(mirror, tmp_path):
     vcf = run(tmp_path, name="e.vcf.gz", **kwargs).out
     with gzip.open(vcf, "rt") as handle:
         lines = handle.read().splitlines()
-    assert f'##INFO=<ID=KV:epizoo:{GABPA}:LOGIT,Number=.,Type=String,Description="LOGIT' in "\n".join(lines)
+    assert f'##INFO=<ID=KV:epizoo:{GABPA}/is_binding_site:LOGIT,Number=.,Type=String,Description="LOGIT' in "\n".join(lines)
     records = [line.split("\t") for line in lines if not line.startswith("#")]
     assert len(records) == len(tsv)
     info = dict(item.split("=") for item in records[0][7].split(";") if "=" in item)
-    np.testing.assert_allclose(float(info[f"KV:epizoo:{FOXA1}:DIFF"]), tsv[f"{FOXA1}/FOXA1/diff"].iloc[0], rtol=1e-6)
+    np.testing.assert_allclose(float(info[f"KV:epizoo:{FOXA1}/is_binding_site:DIFF"]), tsv[f"{FOXA1}/is_binding_site/FOXA1/diff"].iloc[0], rtol=1e-6)
 
 
 def test_a_crash_leaves_no_output_under_the_final_name(mirror, tmp_path, monkeypatch):
@@ -188,7 +188,7 @@ def test_bf16_is_within_1e_2_of_float32(mirror):
 def test_several_models_in_one_pass_equal_separate_runs(mirror):
     both = score_variants([FOXA1, GABPA], EXAMPLES / "variants.vcf", EXAMPLES / "genome.fa", ALL_ARGS, scores=["diff"])
     alone = score_variants(GABPA, EXAMPLES / "variants.vcf", EXAMPLES / "genome.fa", ALL_ARGS, scores=["diff"])
-    column = f"{GABPA}/GABPA/diff"
+    column = f"{GABPA}/is_binding_site/GABPA/diff"
     np.testing.assert_allclose(both[column], alone[column], atol=1e-7)
 
 
@@ -204,7 +204,7 @@ def test_reverse_complement_inputs_are_built_right(mirror, monkeypatch):
 
     monkeypatch.setattr(EntryModel, "__init__", not_symmetric)
     explicit = score_variants(FOXA1, EXAMPLES / "variants.vcf", EXAMPLES / "genome.fa", ARGS, scores=["diff"], rc_merging="mean")
-    np.testing.assert_allclose(explicit[f"{FOXA1}/FOXA1/diff"], forward[f"{FOXA1}/FOXA1/diff"], atol=2e-6)
+    np.testing.assert_allclose(explicit[f"{FOXA1}/is_binding_site/FOXA1/diff"], forward[f"{FOXA1}/is_binding_site/FOXA1/diff"], atol=2e-6)
 
 
 def test_dataloader_argument_errors_name_the_fix(mirror):
@@ -241,7 +241,7 @@ def test_kipoi_predict_variant_effects_entry_writes_every_allele(mirror, tmp_pat
     assert len(table) == 53
     scored = table[table["preds/variant/reason"].isna()]
     ours = score_variants(FOXA1, EXAMPLES / "variants.vcf", EXAMPLES / "genome.fa", ARGS, scores=["diff"])
-    np.testing.assert_allclose(scored["preds/diff/FOXA1"], ours[f"{FOXA1}/FOXA1/diff"], atol=1e-6)
+    np.testing.assert_allclose(scored["preds/is_binding_site/FOXA1/diff"], ours[f"{FOXA1}/is_binding_site/FOXA1/diff"], atol=1e-6)
     assert table["preds/variant/reason"].notna().sum() == 6
 
 

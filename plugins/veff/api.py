@@ -22,9 +22,13 @@ from epizoo.dataloaders.variants import (
 from epizoo.progress import progress
 from epizoo.registry import get_model
 
+from epizoo.dataloaders.regions import IntervalDataset
+from epizoo.registry import get_contract
+
 from .engine import Entry, VariantEffects
-from .entry import EntryInputs, EntryModel, dataloader_parameters
-from .scores import get_merge, get_scores
+from .entry import EntryInputs, EntryModel, dataloader_parameters, require_sequence_input
+from .scores import Score, get_merge, get_scores, scores_for
+from .views import shift_offsets
 from .writers import WRITERS, RejectsWriter, VcfWriter, default_rejects_path, output_format, variant_frame
 
 logger = logging.getLogger(__name__)
@@ -72,8 +76,11 @@ def score_variants(
     vcf: str | Path,
     fasta: str | Path,
     dataloader_args: Mapping[str, Any] | None = None,
-    scores: Iterable[str] = ("diff",),
+    scores: Iterable[str] | None = None,
     rc_merging: str | None = None,
+    shifts: int = 0,
+    max_shift: int = 0,
+    profile_window: int | None = None,
     out: str | Path | None = None,
     rejects: str | Path | None = None,
     region: str | None = None,
@@ -97,11 +104,21 @@ def score_variants(
         ``{"dnase_file": ...}``); each entry takes the ones its dataloader accepts. Or
         ``{model: {...}}`` per model.
     scores
-        Score names (`epizoo.plugins.veff.scores.SCORES`): ``ref``, ``alt``, ``diff``, ``logit``,
-        ``logit_ref``, ``logit_alt``, ``deepsea_effect``, ... Default ``("diff",)``.
+        Score names (`epizoo.plugins.veff.scores.SCORES`): kipoi-veff's ``ref``, ``alt``,
+        ``diff``, ``logit``, ``logit_ref``, ``logit_alt``, ``deepsea_effect`` for per-task
+        outputs; ``total_ref``, ``total_alt``, ``total_diff``, ``log2fc``, ``jsd``,
+        ``max_abs_diff`` for profile outputs. Each output gets the ones that apply to it; a score
+        that applies to none of an entry's outputs is an error. Default: ``diff`` for per-task
+        outputs and ``total_diff`` for profiles.
     rc_merging
         Also score the reverse-complement windows and merge with ``mean``, ``max``, ``min``,
         ``median`` or ``absmax`` (after scoring, as kipoi-veff). Default None: forward only.
+    shifts, max_shift
+        Also score every variant in ``shifts`` windows moved by up to ``max_shift`` bp and
+        average the scores over all windows (GOPHER's robust scoring; `views.shift_offsets`).
+    profile_window
+        Profile scores count only the bins overlapping this many bp centred on the variant.
+        Default None: every bin.
     out
         Output file (``.tsv``, ``.tsv.gz``, ``.vcf``, ``.vcf.gz``, ``.parquet``), written
         atomically. Default None: return a DataFrame instead.
@@ -126,14 +143,15 @@ def score_variants(
     -------
     pandas.DataFrame or VariantEffectSummary
         Without ``out``: one row per scored allele (``#CHROM POS ID REF ALT`` and the score
-        columns ``<model>/<task>/<score>``), the summary in ``df.attrs["summary"]``. With
-        ``out``: the summary.
+        columns ``<model>/<output>/<task>/<score>``), the summary in ``df.attrs["summary"]``.
+        With ``out``: the summary.
     """
     models = [models] if isinstance(models, (str, Path)) else list(models)
     genome = Genome(fasta)
+    chosen = None if scores is None else get_scores(scores)
     effects = VariantEffects(
-        _entries(models, genome, dataloader_args or {}, device, precision),
-        get_scores(list(scores)), get_merge(rc_merging), batch_size,
+        _entries(models, genome, dataloader_args or {}, chosen, device, precision),
+        get_merge(rc_merging), batch_size, shift_offsets(shifts, max_shift), profile_window,
     )
     summary = VariantEffectSummary()
     if out is None:
@@ -142,7 +160,7 @@ def score_variants(
                      batch_size, verbose, summary)
 
 
-def _entries(models, genome, dataloader_args, device, precision) -> list[Entry]:
+def _entries(models, genome, dataloader_args, scores, device, precision) -> list[Entry]:
     per_model = bool(dataloader_args) and all(
         isinstance(v, Mapping) and str(k).rstrip("/") in {str(m).rstrip("/") for m in models}
         for k, v in dataloader_args.items()
@@ -163,9 +181,20 @@ def _entries(models, genome, dataloader_args, device, precision) -> list[Entry]:
             args = dict(dataloader_args.get(name) or dataloader_args.get(name.rstrip("/")) or {})
         else:
             args = {k: v for k, v in dataloader_args.items() if k in dataloader_parameters(loader)}
-        label = name.rstrip("/")
-        entries.append(Entry(EntryInputs(label, loader, genome, args), EntryModel(label, kipoi_model, device, precision)))
+        entries.append(_entry(name.rstrip("/"), kipoi_model, genome, args, scores, device, precision))
     return entries
+
+
+def _entry(name: str, kipoi_model, genome: Genome, args: dict, scores: list[Score] | None, device, precision) -> Entry:
+    """One entry of a run; an entry without a sequence input is refused with the reason."""
+    loader = kipoi_model.default_dataloader
+    if not (isinstance(loader, type) and issubclass(loader, IntervalDataset)):
+        require_sequence_input(name, get_contract(name))
+    inputs = EntryInputs(name, loader, genome, args)
+    contract = get_contract(name, inputs.specs)
+    require_sequence_input(name, contract)
+    model = EntryModel(name, kipoi_model, contract, device, precision)
+    return Entry(inputs, model, scores_for(name, contract.outputs.values(), scores))
 
 
 def _reader(vcf, genome, region, shard, allow_ref_mismatch, on_reject=None) -> VcfVariants:
@@ -210,8 +239,7 @@ def _to_files(effects, vcf, genome, out, rejects, region, shard, allow_ref_misma
 def _open_writer(out: Path, effects: VariantEffects, vcf, region):
     cls = WRITERS[output_format(out)]
     if cls is VcfWriter:
-        layout = [(e.name, s.name, e.tasks) for e in effects.entries for s in effects.scores]
-        return VcfWriter(out, VcfVariants(vcf, region=region).read_header(), layout)
+        return VcfWriter(out, VcfVariants(vcf, region=region).read_header(), effects.layout)
     return cls(out, effects.columns)
 
 

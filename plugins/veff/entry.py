@@ -1,12 +1,13 @@
 """A zoo entry as the variant-effect engine sees it: inputs around variants, and predictions.
 
-Any entry whose dataloader is an `epizoo.dataloaders.regions.IntervalDataset` works without
-entry-specific code. `EntryInputs` builds the dataloader with the user's non-sequence arguments
-(bigWig tracks, cell type, ...) and no intervals, and asks it for the reference inputs of each
-variant's window (`IntervalDataset.batch_for_windows`); the alternative inputs are the same arrays
-with the base channels of the sequence replaced. Non-sequence inputs are therefore taken from the
-reference and are identical for ref and alt, as in kipoi-veff. `EntryModel` runs the entry's
-network on such inputs.
+Any entry with a sequence input whose dataloader is an `epizoo.dataloaders.regions.IntervalDataset`
+works without entry-specific code. `EntryInputs` builds the dataloader with the user's
+non-sequence arguments (bigWig tracks, cell type, ...) and no intervals, and asks it for the
+reference inputs of each variant's window (`IntervalDataset.batch_for_windows`); the alternative
+inputs are the same arrays with the base channels of the sequence replaced. Non-sequence inputs
+are therefore taken from the reference and are identical for ref and alt, as in kipoi-veff.
+`EntryModel` runs the entry's network on such inputs and returns its declared outputs
+(`epizoo.contract`).
 """
 from __future__ import annotations
 
@@ -15,15 +16,18 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import torch
 
+from epizoo.contract import Contract, reverse_complement_inputs
 from epizoo.dataloaders.genome import Genome
-from epizoo.dataloaders.onehot import encode_bytes, reverse_complement_one_hot
+from epizoo.dataloaders.onehot import encode_bytes
 from epizoo.dataloaders.regions import IntervalDataset
 from epizoo.dataloaders.variant_windows import variant_windows, window_start
 from epizoo.dataloaders.variants import Variant
 from epizoo.device import autocast_dtype, resolve_device
 from epizoo.prediction import predict
+from epizoo.registry import get_contract
+
+from .views import REVERSE, Views
 
 Inputs = dict[str, np.ndarray]
 
@@ -66,40 +70,33 @@ class EntryInputs:
                 "entry a dataloader derived from epizoo.dataloaders.regions.IntervalDataset."
             )
         args = dict(dataloader_args or {})
-        unknown = sorted(set(args) - dataloader_parameters(loader))
-        if unknown:
-            raise ValueError(
-                f"{name} takes no dataloader argument(s) {', '.join(unknown)}; it takes: "
-                f"{', '.join(sorted(dataloader_parameters(loader))) or 'none besides the FASTA'}"
-            )
-        missing = sorted(required_parameters(loader) - set(args))
-        if missing:
-            raise ValueError(
-                f"{name} needs the dataloader argument(s) {', '.join(missing)}. Fix: pass them, e.g. "
-                f"--dataloader-args '{{\"{missing[0]}\": ...}}'"
-            )
+        _check_arguments(name, loader, args)
         self.name = name
         self.genome = genome
         self.dataset: IntervalDataset = loader(intervals_file=None, fasta_file=genome, **args)
         self.width = self.dataset.width
+        self.specs = self.dataset.input_specs()
 
-    def windows(self, variants: list[Variant], reverse_complements: bool = False) -> Inputs:
-        """The inputs of a batch of ``n`` variants, stacked for one forward pass.
+    def views(self, variants: list[Variant], views: Views) -> Inputs:
+        """The inputs of every view of ``n`` variants, stacked: rows ``[k n, (k + 1) n)`` are
+        view ``k`` (see `epizoo.plugins.veff.views`)."""
+        alleles = {shift: self.alleles(variants, shift) for shift in views.shifts}
+        parts = []
+        for view in views:
+            inputs = alleles[view.shift][view.allele]
+            parts.append(reverse_complement_inputs(inputs, self.specs) if view.strand == REVERSE else inputs)
+        return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
 
-        Rows ``[0, n)`` are the reference windows, ``[n, 2n)`` the alternative ones (the same
-        arrays with the sequence's base channels re-encoded), and with ``reverse_complements``
-        rows ``[2n, 4n)`` their reverse complements.
-        """
+    def alleles(self, variants: list[Variant], shift: int = 0) -> tuple[Inputs, Inputs]:
+        """Reference and alternative inputs of windows moved ``shift`` bp from the variants' centres."""
         chroms = np.array([v.chrom for v in variants], dtype=object)
         positions = np.fromiter((v.pos for v in variants), dtype=np.int64, count=len(variants))
-        _, alt_bytes, _ = variant_windows(self.genome, variants, self.width)
-        ref = self.dataset.batch_for_windows(chroms, window_start(positions, self.width))["inputs"]
-        stacked = {key: np.concatenate([values, values]) for key, values in ref.items()}
-        self._encode_bases(stacked[self.dataset.seq_input][len(variants):], alt_bytes)
-        if reverse_complements:
-            flipped = self.reverse_complement(stacked)
-            stacked = {key: np.concatenate([stacked[key], flipped[key]]) for key in stacked}
-        return stacked
+        _, alt_bytes, _ = variant_windows(self.genome, variants, self.width, shift)
+        ref = self.dataset.batch_for_windows(chroms, window_start(positions, self.width) + shift)["inputs"]
+        seq = self.dataset.seq_input
+        alt = {**ref, seq: ref[seq].copy()}
+        self._encode_bases(alt[seq], alt_bytes)
+        return ref, alt
 
     def _encode_bases(self, seq: np.ndarray, sequence_bytes: np.ndarray) -> None:
         """Overwrite the base channels of ``seq`` (in place) with the encoding of the bytes."""
@@ -111,24 +108,24 @@ class EntryInputs:
         else:
             seq[..., :n_letters] = bases
 
-    def reverse_complement(self, inputs: Inputs) -> Inputs:
-        """Inputs of the reverse-complement windows: bases complemented and reversed, tracks
-        reversed, per-window feature vectors unchanged."""
-        encoding = self.dataset.encoding
-        flipped = dict(inputs)
-        seq = inputs[self.dataset.seq_input]
-        flipped[self.dataset.seq_input] = np.ascontiguousarray(
-            reverse_complement_one_hot(seq, encoding["alphabet"], encoding["channels_first"])
+
+def _check_arguments(name: str, loader: type, args: Mapping[str, Any]) -> None:
+    unknown = sorted(set(args) - dataloader_parameters(loader))
+    if unknown:
+        raise ValueError(
+            f"{name} takes no dataloader argument(s) {', '.join(unknown)}; it takes: "
+            f"{', '.join(sorted(dataloader_parameters(loader))) or 'none besides the FASTA'}"
         )
-        tracks = self.dataset.tracks_input
-        if tracks is not None and tracks in inputs:
-            axis = -1 if encoding["channels_first"] else -2
-            flipped[tracks] = np.ascontiguousarray(np.flip(inputs[tracks], axis=axis))
-        return flipped
+    missing = sorted(required_parameters(loader) - set(args))
+    if missing:
+        raise ValueError(
+            f"{name} needs the dataloader argument(s) {', '.join(missing)}. Fix: pass them, e.g. "
+            f"--dataloader-args '{{\"{missing[0]}\": ...}}'"
+        )
 
 
 class EntryModel:
-    """An entry's network, predicting on numpy inputs.
+    """An entry's network, predicting its declared outputs on numpy inputs.
 
     Parameters
     ----------
@@ -136,6 +133,8 @@ class EntryModel:
         The entry's name (used in output columns).
     kipoi_model
         The entry loaded by Kipoi (``epizoo.registry.get_model``).
+    contract
+        Its declared inputs and outputs (default: read from its model.yaml).
     device
         ``cpu``, ``cuda``, ... Default: `epizoo.device.default_device`.
     precision
@@ -143,38 +142,32 @@ class EntryModel:
         autocast.
     """
 
-    def __init__(self, name: str, kipoi_model: Any, device: str | None = None, precision: str = "float32") -> None:
+    def __init__(self, name: str, kipoi_model: Any, contract: Contract | None = None, device: str | None = None,
+                 precision: str = "float32") -> None:
         self.name = name
+        self.contract = contract or get_contract(name)
         self.device = resolve_device(device)
         self.autocast_dtype = autocast_dtype(precision)
         self.module = kipoi_model.model.to(self.device).eval()
-        self.tasks = task_names(kipoi_model)
         # A model that averages its strands itself (FactorNet) predicts the same for a window and
         # its reverse complement, so reverse-complement windows need not be run through it.
         self.strand_symmetric = bool(getattr(self.module, "reverse_complement_invariant", False))
 
-    def predict(self, inputs: Inputs, batch_size: int | None = None) -> np.ndarray:
-        """Model outputs for a batch of inputs, ``(batch, n_tasks)`` float32.
+    def predict(self, inputs: Inputs, batch_size: int | None = None) -> dict[str, np.ndarray]:
+        """The declared outputs for a batch of inputs, ``{output: (batch, tasks[, bins])}``.
 
         Every forward pass has ``batch_size`` rows (default: as many as ``inputs``), the last
         one padded, so that a row's outputs do not depend on the other rows (`epizoo.predict`).
         """
         n = len(next(iter(inputs.values())))
-        output = predict(self.module, inputs, batch_size=batch_size or n, device=self.device,
-                         dtype=self.autocast_dtype)
-        return output.float().numpy().reshape(n, -1)
+        raw = predict(self.module, inputs, batch_size=batch_size or n, device=self.device, dtype=self.autocast_dtype)
+        return self.contract.outputs_of(raw)
 
 
-def task_names(kipoi_model: Any) -> list[str]:
-    """The column labels of an entry's targets (their indices when it has none)."""
-    targets = kipoi_model.schema.targets
-    labels = getattr(targets, "column_labels", None)
-    if labels:
-        return [str(label) for label in labels]
-    shape = getattr(targets, "shape", None) or (1,)
-    return [str(i) for i in range(int(np.prod([d for d in shape if d])))]
+def require_sequence_input(name: str, contract: Contract) -> None:
+    """Refuse, with the reason, an entry that variant effects cannot apply to."""
+    if contract.sequence is None:
+        inputs = ", ".join(f"{spec.name} ({spec.kind})" for spec in contract.inputs.values())
+        raise ValueError(f"{name} takes no sequence input (its inputs: {inputs}), so a variant cannot change "
+                         "what it sees: variant effects need an entry with a declared `kind: sequence` input")
 
-
-def split(inputs: Inputs, parts: int) -> list[Inputs]:
-    """Undo the stacking of `EntryInputs.windows`: ``parts`` equal input sets."""
-    return [dict(zip(inputs, chunk)) for chunk in zip(*(np.split(v, parts) for v in inputs.values()))]

@@ -10,12 +10,13 @@ own, in the zoo's ``VariantEffects`` template group (one generated row per seque
   alleles (``ref/<input>``, ``alt/<input>``) and the identity of *every* allele, scoreable or not
   (``variant/...``, with the reason an allele is not scored).
 * `VariantEffectModel`: its model. It runs the underlying entry on the ref and alt inputs in one
-  forward pass and returns, per allele, its identity and kipoi-veff's scores per task; alleles
-  that are not scored come out as rows with empty scores and their reason.
+  forward pass and returns, per allele, its identity and every built-in score that applies to
+  each declared output (`KIPOI_SCORES`), per task; alleles that are not scored come out as rows
+  with empty scores and their reason.
 
 So ``kipoi predict VariantEffects/FactorNet/FOXA1/onePeak_DGF --dataloader_args '{"vcf_file":
 ..., "fasta_file": ..., "dnase_file": ...}' -o effects.tsv`` writes one row per ALT allele of the
-VCF: ``preds/variant/{chrom,pos,id,ref,alt,reason}`` and ``preds/<score>/<task>``.
+VCF: ``preds/variant/{chrom,pos,id,ref,alt,reason}`` and ``preds/<output>/<task>/<score>``.
 """
 from __future__ import annotations
 
@@ -29,16 +30,24 @@ from kipoi.model import BaseModel
 from epizoo.dataloaders.files import sample
 from epizoo.dataloaders.genome import Genome
 from epizoo.dataloaders.variants import RejectedAllele, Variant, VcfVariants
+from epizoo.contract import Contract
 from epizoo.kipoi_model import lists_torch
-from epizoo.registry import get_dataloader, get_model
+from epizoo.registry import get_contract, get_dataloader, get_model
 
-from .engine import score_predictions
-from .entry import EntryInputs, EntryModel, split
-from .scores import SCORES
+from .engine import Entry, score_outputs
+from .entry import EntryInputs, EntryModel
+from .scores import Score, get_scores
+from .views import Views
 
-#: kipoi-veff's scores, all reported by the Kipoi form
-KIPOI_SCORES = ("ref", "alt", "diff", "logit", "logit_ref", "logit_alt", "deepsea_effect")
+#: the built-in scores; the Kipoi form reports each that applies to an output
+KIPOI_SCORES = ("ref", "alt", "diff", "logit", "logit_ref", "logit_alt", "deepsea_effect",
+                "total_ref", "total_alt", "total_diff", "log2fc", "jsd", "max_abs_diff")
 IDENTITY = ("chrom", "pos", "id", "ref", "alt", "reason")
+
+
+def kipoi_scores(contract: Contract) -> dict[str, list[Score]]:
+    """``{output: the built-in scores that apply to it}``."""
+    return {name: [s for s in get_scores(KIPOI_SCORES) if s.applies_to(spec)] for name, spec in contract.outputs.items()}
 
 
 class VariantDataset(SampleIterator):
@@ -74,7 +83,7 @@ class VariantDataset(SampleIterator):
         identity = allele_identity(alleles)
         inputs = {f"variant/{key}": values for key, values in identity.items()}
         if scored:
-            ref, alt = split(self.inputs.windows(scored), 2)
+            ref, alt = self.inputs.alleles(scored)
             inputs.update({f"ref/{k}": v for k, v in ref.items()})
             inputs.update({f"alt/{k}": v for k, v in alt.items()})
         return {"inputs": inputs, "metadata": identity}
@@ -91,38 +100,38 @@ class VariantDataset(SampleIterator):
 
 
 class VariantEffectModel(BaseModel):
-    """kipoi-veff's scores of an entry's predictions on ref and alt windows, per allele.
+    """The built-in scores of an entry's predictions on ref and alt windows, per allele.
 
     Parameters
     ----------
     entry
         The underlying zoo entry.
-    scores
-        Score names (default: all of kipoi-veff's).
     """
 
     MODEL_PACKAGE = "pytorch"
+    VIEWS = Views.build(reverse_complements=False)
 
-    def __init__(self, entry, scores=KIPOI_SCORES):
+    def __init__(self, entry):
         self.entry = entry
-        self.model = EntryModel(str(entry), get_model(entry, with_dataloader=False))
-        self.scores = [SCORES[name] for name in scores]
+        contract = get_contract(entry)
+        model = EntryModel(str(entry), get_model(entry, with_dataloader=False), contract)
+        self.scored = Entry(None, model, kipoi_scores(contract))
 
     def predict_on_batch(self, x: dict) -> dict:
         identity = {key: x[f"variant/{key}"] for key in IDENTITY}
         scored = identity["reason"] == ""
         out: dict = {"variant": identity}
-        for score in self.scores:
-            out[score.name] = {task: np.full(len(scored), np.nan, dtype=np.float32) for task in self.model.tasks}
+        columns = {name: np.full(len(scored), np.nan, dtype=np.float32)
+                   for group in self.scored.layout for name in group.names}
         n = int(scored.sum())
         if n:
-            ref = {k[4:]: v for k, v in x.items() if k.startswith("ref/")}
-            alt = {k[4:]: v for k, v in x.items() if k.startswith("alt/")}
-            stacked = {key: np.concatenate([ref[key], alt[key]]) for key in ref}
-            columns = score_predictions(self.model, self.model.predict(stacked), n, self.scores, None)
-            for score in self.scores:
-                for task in self.model.tasks:
-                    out[score.name][task][scored] = columns[f"{self.model.name}/{task}/{score.name}"]
+            stacked = {key[4:]: np.concatenate([x[key], x[f"alt/{key[4:]}"]]) for key in x if key.startswith("ref/")}
+            outputs = self.scored.model.predict(stacked)
+            for name, values in score_outputs(self.scored, outputs, self.VIEWS, n, None).items():
+                columns[name][scored] = values
+        for group in self.scored.layout:
+            for task, name in zip(group.tasks, group.names):
+                out.setdefault(group.output, {}).setdefault(task, {})[group.score] = columns[name]
         return out
 
     _sufficient_deps = staticmethod(lists_torch)

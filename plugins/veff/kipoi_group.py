@@ -18,10 +18,10 @@ import pandas as pd
 
 from epizoo.atomic import write_text
 from epizoo.dataloaders.regions import IntervalDataset
-from epizoo.registry import get_dataloader, get_model_description, list_entries
+from epizoo.registry import get_contract, get_dataloader, get_model_description, list_entries
 from epizoo.zoo import ZOO_ROOT
 
-from .kipoi_entry import IDENTITY, KIPOI_SCORES
+from .kipoi_entry import IDENTITY, kipoi_scores
 
 GROUP = ZOO_ROOT / "VariantEffects"
 HEADER = (
@@ -77,22 +77,29 @@ def _inputs_schema(description) -> dict:
     return schema
 
 
+def _targets_schema(entry: str) -> dict:
+    """``variant/<key>`` and ``<output>/<task>/<score>``: what the Kipoi form returns."""
+    contract = get_contract(entry)
+    targets: dict = {"variant": {key: {"shape": "()", "doc": f"the allele's {key}"} for key in IDENTITY}}
+    for output, scores in kipoi_scores(contract).items():
+        targets[output] = {task: {score.name: {"shape": "()", "doc": f"{score.name} of {output} {task}"}
+                                  for score in scores} for task in contract.outputs[output].tasks}
+    return targets
+
+
 def row(entry: str) -> dict | None:
     """The VariantEffects row of one entry, or None when it is not a sequence entry."""
     loader = get_dataloader(entry)
-    if not issubclass(loader, IntervalDataset):
+    if not issubclass(loader, IntervalDataset) or get_contract(entry).sequence is None:
         return None
     description = get_model_description(entry)
-    tasks = [str(t) for t in (description.schema.targets.column_labels or [])]
+    contract = get_contract(entry)
     return {
         "model": entry,
-        "tasks": ",".join(tasks),
+        "tasks": ",".join(task for spec in contract.outputs.values() for task in spec.tasks),
         "args_json": _json(_arguments(entry, loader)),
         "inputs_json": _json(_inputs_schema(description)),
-        "targets_json": _json({
-            "variant": {key: {"shape": "()", "doc": f"the allele's {key}"} for key in IDENTITY},
-            **{score: {task: {"shape": "()", "doc": f"{score} of {task}"} for task in tasks} for score in KIPOI_SCORES},
-        }),
+        "targets_json": _json(_targets_schema(entry)),
     }
 
 

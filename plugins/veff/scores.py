@@ -15,15 +15,32 @@ merged first, as kipoi-veff does). One deliberate difference: probabilities are 
 ``[1e-7, 1 - 1e-7]`` before a logit, so that saturated outputs give large finite values where
 kipoi-veff gives ``inf``.
 
-A new score (GOPHER's profile scores, say) is one call to `register_score`, with a function
-``(ref, alt) -> scores`` of ``(batch, ...)`` arrays; the pipeline needs no change.
+Each score declares the outputs it applies to (`epizoo.contract`): kipoi-veff's scores apply to
+per-task outputs, ``ref``/``alt``/``diff`` of any kind (``diff`` of a ``log_counts`` head is the
+log-count difference), the logit scores to probabilities only. The profile scores reduce the bins
+of a profile output, ``(batch, tasks, bins)`` -> ``(batch, tasks)``, over all of its bins or over a
+window of bins around the variant (the engine selects them):
+
+* ``total_ref``, ``total_alt``, ``total_diff``: the sums over bins, and ``alt - ref`` of them;
+* ``log2fc``: ``log2((total_alt + 1) / (total_ref + 1))`` (coverage or probability outputs);
+* ``jsd``: the Jensen-Shannon distance (base 2, in [0, 1]) between the ref and alt profiles made
+  distributions over bins (divided by their sums; a ``logit`` profile through a softmax, as BPNet's
+  profile head);
+* ``max_abs_diff``: the largest ``|alt - ref|`` over bins.
+
+A new score is one call to `register_score`, with a function ``(ref, alt) -> scores`` of
+``(batch, tasks)`` arrays (``(batch, tasks, bins)`` with ``profile=True``) and the output kinds it
+applies to; the pipeline needs no change.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import softmax
+
+from epizoo.contract import OutputSpec
 
 Merge = Callable[[np.ndarray, np.ndarray], np.ndarray]
 LOGIT_EPSILON = 1e-7
@@ -45,11 +62,23 @@ RC_MERGES: dict[str, Merge] = {
 
 @dataclass(frozen=True)
 class Score:
-    """A named score of (ref, alt) predictions, merged over strands after scoring."""
+    """A named score of (ref, alt) predictions, merged over strands after scoring.
+
+    ``profile`` scores reduce the bins of profile outputs, the others score per-task outputs;
+    ``kinds`` are the output kinds it applies to (None: every kind); ``transform`` maps both
+    predictions, given the output's kind, before ``function`` sees them.
+    """
 
     name: str
     function: Callable[[np.ndarray, np.ndarray], np.ndarray]
     doc: str = ""
+    profile: bool = False
+    kinds: frozenset[str] | None = None
+    transform: Callable[[np.ndarray, str], np.ndarray] | None = None
+
+    def applies_to(self, output: OutputSpec) -> bool:
+        """Whether this score is defined for ``output``."""
+        return output.is_profile == self.profile and (self.kinds is None or output.kind in self.kinds)
 
     def __call__(
         self,
@@ -58,11 +87,22 @@ class Score:
         ref_rc: np.ndarray | None = None,
         alt_rc: np.ndarray | None = None,
         merge: Merge | None = None,
+        kind: str = "value",
     ) -> np.ndarray:
-        forward = self.function(ref, alt)
+        forward = self._score(ref, alt, kind)
         if ref_rc is None or alt_rc is None:
             return forward
-        return (merge or RC_MERGES["mean"])(forward, self.function(ref_rc, alt_rc))
+        return (merge or RC_MERGES["mean"])(forward, self._score(ref_rc, alt_rc, kind))
+
+    def _score(self, ref: np.ndarray, alt: np.ndarray, kind: str) -> np.ndarray:
+        if self.transform is not None:
+            ref, alt = self.transform(ref, kind), self.transform(alt, kind)
+        return self.function(ref, alt)
+
+    def describe(self) -> str:
+        """What it applies to, for messages: 'per-task outputs of kind probability'."""
+        shape = "profile" if self.profile else "per-task"
+        return f"{shape} outputs" + (f" of kind {', '.join(sorted(self.kinds))}" if self.kinds else "")
 
 
 @dataclass(frozen=True)
@@ -72,8 +112,8 @@ class ProductOfMerged(Score):
     parts: tuple[str, ...] = ()
     combine: Callable[..., np.ndarray] | None = None
 
-    def __call__(self, ref, alt, ref_rc=None, alt_rc=None, merge=None):
-        merged = [SCORES[part](ref, alt, ref_rc, alt_rc, merge) for part in self.parts]
+    def __call__(self, ref, alt, ref_rc=None, alt_rc=None, merge=None, kind="value"):
+        merged = [SCORES[part](ref, alt, ref_rc, alt_rc, merge, kind) for part in self.parts]
         return self.combine(*merged)
 
 
@@ -92,25 +132,84 @@ def register_score(score: Score) -> Score:
     return score
 
 
+def distribution(profile: np.ndarray, kind: str) -> np.ndarray:
+    """A profile ``(..., bins)`` as a distribution over its bins: a softmax of logits, else the
+    values divided by their sum (a uniform distribution where the sum is 0)."""
+    if kind == "logit":
+        return softmax(np.asarray(profile, dtype=np.float64), axis=-1)
+    values = np.clip(np.asarray(profile, dtype=np.float64), 0, None)
+    totals = values.sum(axis=-1, keepdims=True)
+    uniform = np.full_like(values, 1 / values.shape[-1])
+    return np.divide(values, totals, out=uniform, where=totals > 0)
+
+
+def jensen_shannon_distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """sqrt of the Jensen-Shannon divergence (base 2) of distributions over the last axis."""
+    m = (p + q) / 2
+
+    def kl(a: np.ndarray) -> np.ndarray:
+        return np.sum(np.where(a > 0, a * np.log2(np.where(a > 0, a, 1) / np.where(m > 0, m, 1)), 0), axis=-1)
+
+    return np.sqrt(np.clip((kl(p) + kl(q)) / 2, 0, None))
+
+
+PROBABILITY = frozenset({"probability"})
+NON_NEGATIVE = frozenset({"coverage", "probability"})
+DISTRIBUTIONS = frozenset({"coverage", "probability", "logit"})
+
+
+def _total(profile: np.ndarray) -> np.ndarray:
+    return np.asarray(profile, dtype=np.float64).sum(axis=-1)
+
+
 for _score in (
     Score("ref", lambda ref, alt: ref, "prediction for the reference allele"),
     Score("alt", lambda ref, alt: alt, "prediction for the alternative allele"),
-    Score("diff", lambda ref, alt: alt - ref, "alt - ref"),
-    Score("logit_ref", lambda ref, alt: logit(ref), "logit of the reference prediction"),
-    Score("logit_alt", lambda ref, alt: logit(alt), "logit of the alternative prediction"),
-    Score("logit", lambda ref, alt: logit(alt) - logit(ref), "logit(alt) - logit(ref)"),
-    ProductOfMerged("deepsea_effect", None, "|logit(alt) - logit(ref)| * |alt - ref|",
+    Score("diff", lambda ref, alt: alt - ref, "alt - ref (of a log_counts head: the log-count difference)"),
+    Score("logit_ref", lambda ref, alt: logit(ref), "logit of the reference prediction", kinds=PROBABILITY),
+    Score("logit_alt", lambda ref, alt: logit(alt), "logit of the alternative prediction", kinds=PROBABILITY),
+    Score("logit", lambda ref, alt: logit(alt) - logit(ref), "logit(alt) - logit(ref)", kinds=PROBABILITY),
+    ProductOfMerged("deepsea_effect", None, "|logit(alt) - logit(ref)| * |alt - ref|", kinds=PROBABILITY,
                     parts=("logit", "diff"), combine=lambda lg, d: np.abs(lg) * np.abs(d)),
+    Score("total_ref", lambda ref, alt: _total(ref), "sum over bins of the reference profile", profile=True),
+    Score("total_alt", lambda ref, alt: _total(alt), "sum over bins of the alternative profile", profile=True),
+    Score("total_diff", lambda ref, alt: _total(alt) - _total(ref), "sum over bins of alt - sum of ref", profile=True),
+    Score("log2fc", lambda ref, alt: np.log2((_total(alt) + 1) / (_total(ref) + 1)),
+          "log2((alt total + 1) / (ref total + 1))", profile=True, kinds=NON_NEGATIVE),
+    Score("jsd", jensen_shannon_distance, "Jensen-Shannon distance of the ref and alt profiles (base 2)",
+          profile=True, kinds=DISTRIBUTIONS, transform=distribution),
+    Score("max_abs_diff", lambda ref, alt: np.abs(np.asarray(alt, np.float64) - ref).max(axis=-1),
+          "largest |alt - ref| over bins", profile=True),
 ):
     register_score(_score)
 
+#: the scores of a run that names none: one per kind of output
+DEFAULT_SCORES = ("diff", "total_diff")
 
-def get_scores(names: list[str]) -> list[Score]:
+
+def get_scores(names: Iterable[str]) -> list[Score]:
     """The registered scores called ``names``, in that order."""
+    names = list(names)
     unknown = [n for n in names if n not in SCORES]
     if unknown:
         raise ValueError(f"unknown score(s) {', '.join(unknown)}; available: {', '.join(SCORES)}")
     return [SCORES[n] for n in names]
+
+
+def scores_for(entry: str, outputs: Iterable[OutputSpec], scores: list[Score] | None) -> dict[str, list[Score]]:
+    """``{output name: the scores that apply to it}`` of one entry.
+
+    ``scores=None`` takes `DEFAULT_SCORES`. Raises a ValueError naming the entry and the score
+    when a requested score applies to none of the entry's outputs.
+    """
+    outputs = list(outputs)
+    chosen = get_scores(DEFAULT_SCORES) if scores is None else scores
+    for score in chosen:
+        if scores is not None and not any(score.applies_to(o) for o in outputs):
+            described = "; ".join(f"{o.name} ({'profile' if o.is_profile else 'per-task'}, {o.kind})" for o in outputs)
+            raise ValueError(f"score {score.name!r} does not apply to {entry}: it scores {score.describe()}, "
+                             f"and {entry}'s outputs are {described}")
+    return {o.name: [s for s in chosen if s.applies_to(o)] for o in outputs}
 
 
 def get_merge(name: str | None) -> Merge | None:

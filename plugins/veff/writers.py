@@ -3,10 +3,10 @@
 One writer per output format, chosen by the file's suffix:
 
 * ``.tsv`` (``.tsv.gz``): kipoi-veff2's layout, ``#CHROM POS ID REF ALT`` then one column per
-  ``<model>/<task>/<score>``;
+  ``<model>/<output>/<task>/<score>``;
 * ``.vcf`` / ``.vcf.gz``: the input records (one line per scored ALT allele, sample columns
-  dropped) with kipoi-veff's INFO annotation: ``KV:<source>:<model>:<SCORE>`` holding the
-  per-task values joined by ``|``, each tag described in the header;
+  dropped) with kipoi-veff's INFO annotation: ``KV:<source>:<model>/<output>:<SCORE>`` holding
+  the per-task values joined by ``|``, each tag described in the header;
 * ``.parquet``: the TSV's columns, one row group per batch.
 
 Rows are written batch by batch into a temporary file that replaces the final name only when the
@@ -138,23 +138,24 @@ class VcfWriter(_AtomicOutput):
     header
         The input VCF's header lines (``##...`` and ``#CHROM``).
     layout
-        ``[(model, score, tasks), ...]``: one INFO tag per model and score, values per task.
+        The run's score column groups (`epizoo.plugins.veff.engine.ScoreColumns`): one INFO tag
+        per entry, output and score, values per task.
     """
 
-    def __init__(self, path: str | Path, header: list[str], layout: list[tuple[str, str, list[str]]]) -> None:
+    def __init__(self, path: str | Path, header: list[str], layout: list) -> None:
         super().__init__(path)
         self.compress = str(path).endswith(".gz")
         self._plain = self.tmp.with_name(self.tmp.name + ".plain") if self.compress else self.tmp
         self._handle = open(self._plain, "w", newline="")
-        self.layout = layout
+        self.tags = [(kv_tag(f"{group.entry}/{group.output}", group.score), group) for group in layout]
         self._handle.write("\n".join(self._header(header)) + "\n")
 
     def _header(self, header: list[str]) -> list[str]:
         meta = [line for line in header if line.startswith("##")] or ["##fileformat=VCFv4.2"]
         described = [
-            f'##INFO=<ID={kv_tag(model, score)},Number=.,Type=String,Description="{score.upper()} '
-            f'variant effect prediction by epizoo. Prediction from model outputs: {"|".join(tasks)}">'
-            for model, score, tasks in self.layout
+            f'##INFO=<ID={tag},Number=.,Type=String,Description="{group.score.upper()} variant effect '
+            f'prediction by epizoo. Prediction from model outputs: {"|".join(group.tasks)}">'
+            for tag, group in self.tags
         ]
         note = "##epizoo=one line per scored ALT allele; sample columns dropped"
         return meta + described + [note, "\t".join(VARIANT_COLUMNS + ["QUAL", "FILTER", "INFO"])]
@@ -163,10 +164,8 @@ class VcfWriter(_AtomicOutput):
         lines = []
         for row, variant in enumerate(variants):
             qual, filters, info = variant.qual_filter_info.split("\t")
-            annotations = [
-                f"{kv_tag(model, score)}=" + "|".join(f"{columns[f'{model}/{t}/{score}'][row]:.8g}" for t in tasks)
-                for model, score, tasks in self.layout
-            ]
+            annotations = [f"{tag}=" + "|".join(f"{columns[name][row]:.8g}" for name in group.names)
+                           for tag, group in self.tags]
             info = ";".join(([] if info == "." else [info]) + annotations)
             lines.append("\t".join([variant.chrom, str(variant.pos), variant.id, variant.ref, variant.alt, qual, filters, info]))
         if lines:

@@ -159,12 +159,13 @@ class FactorNetRecipe(Recipe):
             f"Test ladder (200-bp bins every {data.ladder_stride} bp): {summary}."
         )
         column = {"shape": f"({len(tasks)},)", "doc": "probability that the central 200-bp bin is bound, per TF",
-                  "column_labels": tasks, "name": "is_binding_site"}
+                  "column_labels": tasks, "name": "is_binding_site", "axes": ["tasks"], "kind": "probability"}
         inputs = {"seq": {"shape": f"({run.model.seq_len}, {4 + len(tracks)})",
                           "doc": f"One-hot A, C, G, T then the tracks {','.join(tracks)}, per base",
-                          "associated_metadata": "ranges"}}
+                          "associated_metadata": "ranges", "kind": "sequence", "alphabet": "ACGT",
+                          "axes": ["length", "channels"], "n_value": 0, "tracks": list(tracks)}}
         if meta:
-            inputs["meta_features"] = {"shape": "(8,)", "doc": "8 expression PCs of the cell type"}
+            inputs["meta_features"] = {"shape": "(8,)", "doc": "8 expression PCs of the cell type", "kind": "per_sample"}
         return {
             "name": f"FactorNet trained by epizoo ({', '.join(tasks)})",
             "doc": ("FactorNet (Quang and Xie 2019) trained with epizoo's recipe: a convolutional-recurrent "

@@ -42,6 +42,8 @@ from ..data import Samples
 from . import Prepared, Recipe
 
 TEMPLATES = ZOO_ROOT / "TFTransfer"
+#: the model contract's declaration of the sequence input (tf_dataloader: channels first, N = 0.25)
+SEQUENCE_INPUT = {"kind": "sequence", "alphabet": "ACGT", "axes": ["channels", "length"], "n_value": tf_dataloader.N_VALUE}
 PAPER = "Novakovsky et al. 2021, Genome Biology, https://doi.org/10.1186/s13059-021-02499-5"
 
 
@@ -165,9 +167,10 @@ class TFTransferRecipe(Recipe):
             "training_procedure": procedure,
             "tags": ["TF binding", "DNA binding", "transfer learning"],
             "inputs": {"seq": {"shape": f"(4, {model.seq_len})", "doc": "One-hot A, C, G, T (rows) by position",
-                               "associated_metadata": "ranges"}},
+                               "associated_metadata": "ranges", **SEQUENCE_INPUT}},
             "targets": {"shape": f"({len(tasks)},)", "name": "binding_probability", "column_labels": tasks,
-                        "doc": "probability that the TF binds the region, per TF"},
+                        "doc": "probability that the TF binds the region, per TF", "axes": ["tasks"],
+                        "kind": "probability"},
             "dataloader_yaml": render_template(TEMPLATES / "dataloader.yaml.j2",
                                                {"seq_len": model.seq_len, "examples": "example_files",
                                                 "dataloader": tf_dataloader.dataloader_class(model.seq_len)}),
