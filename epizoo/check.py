@@ -4,10 +4,14 @@ A contributor's pull request, ``epizoo convert`` and ``epizoo train`` all end he
 
 1. model.yaml parses and its ``info`` is complete (authors, doc, cite_as, trained_on, license),
    the targets' ``column_labels`` match their shape;
-2. the dataloader description parses and its output schema fits the model's inputs;
-3. the weights load (sha256 verified, every tensor of the architecture present) and a forward
-   pass on inputs of the schema's shapes gives outputs of the targets' shape;
-4. stock ``kipoi test`` passes on the entry's example files (and matches ``test.expect``).
+2. the model contract (`epizoo.contract`): every input and output is declared and the
+   declarations are valid;
+3. the dataloader description parses, its output schema fits the model's inputs, and the
+   kinds of inputs it serves are the declared ones;
+4. the weights load (sha256 verified, every tensor of the architecture present) and a forward
+   pass (`epizoo.predict`) on inputs of the declared kinds and shapes gives outputs that match
+   the declaration (structure, shape, value range of the kind);
+5. stock ``kipoi test`` passes on the entry's example files (and matches ``test.expect``).
 """
 from __future__ import annotations
 
@@ -18,8 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from .registry import get_model, get_model_description, resolve
+from .contract import Contract, ContractError, InputSpec
+from .prediction import predict
+from .registry import get_contract, get_model, get_model_description, model_yaml, resolve
 
 REQUIRED_INFO = ("authors", "doc", "cite_as", "trained_on", "license")
 
@@ -43,7 +50,7 @@ class CheckReport:
 def check_entry(model: str | Path, kipoi_test: bool = True) -> CheckReport:
     """Run every check on one entry (zoo name or folder); never raises for a failed check."""
     report = CheckReport(str(model))
-    for check in (_check_description, _check_model):
+    for check in (_check_description, _check_contract, _check_model):
         try:
             check(model, report)
         except Exception as error:  # a broken entry must yield a report, not a traceback
@@ -64,10 +71,34 @@ def _check_description(model, report: CheckReport) -> None:
         report.passed.append("model.yaml info is complete")
     targets = description.schema.targets
     labels = getattr(targets, "column_labels", None)
-    if labels is not None and targets.shape and len(labels) != targets.shape[-1]:
+    if labels is not None and targets.shape and len(labels) != targets.shape[0]:
         report.problems.append(f"{len(labels)} column_labels for targets of shape {targets.shape}")
     else:
         report.passed.append("targets' column_labels fit their shape")
+
+
+def _is_network(model) -> bool:
+    """Entries built from an architecture; the VariantEffects group's return records instead."""
+    return "architecture" in (model_yaml(model).get("args") or {})
+
+
+def _check_contract(model, report: CheckReport) -> None:
+    if not _is_network(model):
+        return
+    contract = get_contract(model)
+    undeclared = [f"schema.inputs.{name}" for name in contract.inputs if name not in contract.declared]
+    undeclared += [f"schema.targets{'' if contract.structure == 'tensor' else '.' + name}"
+                   for name in contract.outputs if f"targets/{name}" not in contract.declared]
+    if undeclared:
+        report.problems.append(f"{model}: declare the kind of {', '.join(undeclared)} (see epizoo.contract)")
+    else:
+        report.passed.append("inputs and outputs are declared: " + _summary(contract))
+
+
+def _summary(contract: Contract) -> str:
+    inputs = ", ".join(f"{spec.name} ({spec.kind})" for spec in contract.inputs.values())
+    outputs = ", ".join(f"{spec.name} ({spec.kind}, {list(spec.axes)})" for spec in contract.outputs.values())
+    return f"{inputs} -> {outputs}"
 
 
 def _check_model(model, report: CheckReport) -> None:
@@ -78,18 +109,69 @@ def _check_model(model, report: CheckReport) -> None:
         report.passed.append("dataloader output schema fits the model's inputs")
     else:
         report.problems.append("dataloader output schema does not fit the model's inputs")
-    inputs = {
-        name: np.zeros((2, *array.shape), dtype=np.float32)
-        for name, array in kipoi_model.schema.inputs.items()
-    }
-    predictions = kipoi_model.predict_on_batch(inputs)
-    if isinstance(predictions, dict):  # structured outputs (VariantEffects): kipoi test covers them
+    if not _is_network(model):  # records (VariantEffects): kipoi test covers them
         return
-    expected = (2, *kipoi_model.schema.targets.shape)
-    if tuple(np.shape(predictions)) == expected:
-        report.passed.append(f"forward pass on schema-shaped inputs gives {expected}")
+    contract = get_contract(model)
+    _check_served_inputs(kipoi_model, contract, report)
+    raw = predict(kipoi_model.model, _example_inputs(contract), batch_size=2, device="cpu")
+    problems = contract.output_problems(raw)
+    if problems:
+        report.problems.extend(problems)
     else:
-        report.problems.append(f"forward pass gives {np.shape(predictions)}, the schema says {expected}")
+        report.passed.append("a forward pass on inputs of the declared kinds gives the declared outputs")
+
+
+def _example_inputs(contract: Contract, n: int = 2, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Random inputs of every declared input's kind and shape (index inputs: zeros)."""
+    rng = np.random.default_rng(seed)
+    inputs = {}
+    for name, spec in contract.inputs.items():
+        if spec.shape is None or None in spec.shape:
+            raise ContractError(f"{contract.entry}: schema.inputs.{name}.shape {spec.shape} is not fixed; "
+                                "epizoo check needs a fixed shape to run the model")
+        shape = (n, *spec.shape)
+        if spec.kind == "index":
+            inputs[name] = torch.zeros(shape, dtype=torch.int64)
+        elif spec.kind == "sequence":
+            inputs[name] = torch.from_numpy(_one_hot(rng, shape, spec))
+        else:
+            inputs[name] = torch.from_numpy(rng.random(shape, dtype=np.float32))
+    return inputs
+
+
+def _one_hot(rng: np.random.Generator, shape: tuple[int, ...], spec: InputSpec) -> np.ndarray:
+    """Random bases in the alphabet's channels, random values in the track channels."""
+    values = rng.random(shape, dtype=np.float32)
+    channels = 1 if spec.channels_first else 2
+    letters = len(spec.alphabet)
+    bases = np.moveaxis(values, channels, -1)  # a view: (n, length, channels)
+    picked = rng.integers(0, letters, bases.shape[:2])
+    bases[..., :letters] = np.eye(letters, dtype=np.float32)[picked]
+    return values
+
+
+def _check_served_inputs(kipoi_model, contract: Contract, report: CheckReport) -> None:
+    """The dataloader's input kinds (an epizoo IntervalDataset's) against the declaration."""
+    from kipoi_utils.utils import cd
+
+    from epizoo.dataloaders.regions import IntervalDataset
+
+    loader = kipoi_model.default_dataloader
+    if not issubclass(loader, IntervalDataset):
+        return
+    with cd(loader.source_dir):
+        served = loader.init_example().input_specs()
+    mismatches = [
+        f"{contract.entry}: schema.inputs.{name}.{key}: declared {getattr(contract.inputs[name], key)!r}, "
+        f"the dataloader serves {getattr(spec, key)!r}"
+        for name, spec in served.items() if name in contract.inputs
+        for key in ("kind", "alphabet", "axes", "n_value")
+        if getattr(contract.inputs[name], key) != getattr(spec, key)
+    ]
+    if mismatches:
+        report.problems.extend(mismatches)
+    else:
+        report.passed.append("the dataloader serves the declared input kinds")
 
 
 def _check_kipoi_test(model, report: CheckReport) -> None:

@@ -7,7 +7,7 @@ builds the architecture from ``epizoo.zoo`` and loads verified safetensors (see
 
     defined_as: epizoo.kipoi_model.ZooModel
     args:
-      architecture: epizoo.zoo.FactorNet.architecture.FactorNet
+      architecture: epizoo.zoo.FactorNet.architecture.FactorNet   # or architecture.py::MyNet
       weights: {...}           # see epizoo.entry_weights
       config: {...}            # optional: keyword arguments of the architecture
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,10 @@ import torch
 import yaml
 from kipoi.model import PyTorchModel
 
+from .device import default_device
 from .entry_weights import resolve_weights
+from .objects import load_object
+from .prediction import predict
 from .weights import load_safetensors
 
 
@@ -32,12 +34,6 @@ def lists_torch(dependencies) -> bool:
     """Kipoi's dependency check (``BaseModel._sufficient_deps``) for PyTorch entries: it wants a
     dependency called 'pytorch' and warns otherwise; epizoo entries list pip's torch."""
     return any("torch" in str(d) for d in getattr(dependencies, "pip", []))
-
-
-def load_architecture(path: str) -> type[torch.nn.Module]:
-    """The class named by a dotted path such as ``epizoo.zoo.FactorNet.architecture.FactorNet``."""
-    module_name, _, name = path.rpartition(".")
-    return getattr(import_module(module_name), name)
 
 
 def build_module(
@@ -72,7 +68,7 @@ def _build(architecture: str, weights: Mapping[str, Any], config: Mapping[str, A
         raise ValueError(f"{path} records no architecture config; give `config` in model.yaml")
     if config is not None and saved is not None and dict(saved) != dict(config):
         raise ValueError(f"weights {path} were made for config {saved}, but model.yaml says {dict(config)}")
-    module = load_architecture(architecture)(**dict(config if config is not None else saved))
+    module = load_object(architecture, base_dir)(**dict(config if config is not None else saved))
     module.load_state_dict(state_dict, strict=True)
     return module.eval(), metadata
 
@@ -83,13 +79,15 @@ class ZooModel(PyTorchModel):
     Parameters
     ----------
     architecture
-        Dotted path of the ``torch.nn.Module`` class.
+        The ``torch.nn.Module`` class: a dotted path, or ``file.py::Class`` beside the entry
+        (`epizoo.objects.load_object`).
     weights
         The weights specification (see `epizoo.entry_weights`).
     config
         Keyword arguments of the architecture; default: those recorded in the weights.
     auto_use_cuda
-        Run on CUDA when it is available (Kipoi's convention). ``EPIZOO_DEVICE`` overrides.
+        Run on CUDA when it is available (Kipoi's convention); with False, on the CPU.
+        ``EPIZOO_DEVICE`` overrides (`epizoo.device.default_device`).
     """
 
     MODEL_PACKAGE = "pytorch"
@@ -103,11 +101,10 @@ class ZooModel(PyTorchModel):
     ) -> None:
         self._entry_dir = os.getcwd()  # Kipoi builds the model inside the entry's folder
         self.model = build_module(architecture, weights, config, self._entry_dir)
-        device = os.environ.get("EPIZOO_DEVICE") or (
-            "cuda" if auto_use_cuda and torch.cuda.is_available() else "cpu"
-        )
-        self.model = self.model.to(device)
-        self.use_cuda = device.startswith("cuda")
+        explicit = os.environ.get("EPIZOO_DEVICE")
+        self.device = default_device() if explicit or auto_use_cuda else torch.device("cpu")
+        self.model = self.model.to(self.device)
+        self.use_cuda = self.device.type == "cuda"
         self.grad_hooks = []
 
     @property
@@ -127,6 +124,25 @@ class ZooModel(PyTorchModel):
     _sufficient_deps = staticmethod(lists_torch)
 
     def predict_on_batch(self, x: Any) -> np.ndarray | dict | list:
-        """Predictions for one batch (numpy in, numpy out), without building autograd graphs."""
-        with torch.inference_mode():
-            return super().predict_on_batch(x)
+        """Predictions for one batch (numpy in, numpy out) through `epizoo.predict`: a mapping
+        of inputs as keyword arguments, a list as positional ones, an array as the only one."""
+        if isinstance(x, (list, tuple)):
+            X, args = x[0], list(x[1:])
+        else:
+            X, args = x, None
+        output = predict(self.model, X, args=args, batch_size=_rows(x), device=self.device)
+        return _to_numpy(output)
+
+
+def _rows(x: Any) -> int:
+    first = next(iter(x.values())) if isinstance(x, Mapping) else x[0] if isinstance(x, (list, tuple)) else x
+    return len(first)
+
+
+def _to_numpy(output: Any) -> np.ndarray | dict | list:
+    """Kipoi's output structure: an array, a dict of arrays or a list of arrays."""
+    if isinstance(output, Mapping):
+        return {name: _to_numpy(value) for name, value in output.items()}
+    if isinstance(output, (list, tuple)):
+        return [_to_numpy(value) for value in output]
+    return output.numpy()

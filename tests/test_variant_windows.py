@@ -91,22 +91,3 @@ def test_windows_at_chromosome_ends_are_padded(genome):
     assert padded.tolist() == [True, True]
     assert ref[0, :500].tobytes() == b"N" * 500 and alt[0, 500] == ord("T")
     assert ref[1, 501:].tobytes() == b"N" * 501
-
-
-def test_variant_window_dataset_streams_ref_alt_and_reports_rejects(tmp_path, genome):
-    from epizoo.dataloaders.onehot import encode_bytes
-    from epizoo.dataloaders.variant_dataset import VariantWindowDataset
-
-    ref_a = genome.sequence("chr22", 999, 1000)
-    lines = [f"chr22\t1000\ta\t{ref_a}\tA,C,<DEL>", "chr22\t2000\tb\tN\tA", "chr9\t5\tc\tA\tG"]
-    vcf = tmp_path / "v.vcf"
-    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\n" + "\n".join(lines) + "\n")
-    dataset = VariantWindowDataset(vcf, SLICE_FASTA, 101)
-    (batch,) = list(dataset.batch_iter(batch_size=8))
-    assert batch["inputs"]["ref"].shape == (2, 101, 4)
-    assert list(batch["metadata"]["variant"]["alt"]) == ["A", "C"]
-    variants = [Variant("chr22", 1000, "a", ref_a, alt) for alt in "AC"]
-    ref_bytes, alt_bytes, _ = variant_windows(genome, variants, 101)
-    np.testing.assert_array_equal(batch["inputs"]["alt"], encode_bytes(alt_bytes))
-    np.testing.assert_array_equal(batch["inputs"]["ref"], encode_bytes(ref_bytes))
-    assert len(dataset.rejected) == 3 and dataset.variants.reconciles()

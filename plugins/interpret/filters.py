@@ -6,9 +6,9 @@ ReLU; every position where a filter's activation reaches ``threshold`` times its
 all sequences and positions) contributes the one-hot input window that the filter saw there, and
 the windows summed are the filter's position frequency matrix (PFM, counts).
 
-Two passes over the sequences keep memory bounded by one batch: the first finds each filter's
-maximum, the second counts the windows above its threshold. The forward pass of each batch stops
-as soon as the named layer has produced its output.
+Two passes over the sequences, batch by batch through `epizoo.predict`, keep memory bounded by one
+batch: the first finds each filter's maximum, the second counts the windows above its threshold. The forward pass of each batch stops as soon as the named layer has produced its
+output.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from epizoo.prediction import predict
 from epizoo.progress import progress
 
 
@@ -187,6 +188,26 @@ def layer_output(model: nn.Module, module: nn.Module, x: torch.Tensor) -> torch.
     return output
 
 
+class LayerActivations(nn.Module):
+    """``model`` cut after ``module``: its forward returns the layer's ``(n, n_filters, length_out)``
+    output, checked against the first convolution's geometry, so `epizoo.predict` can batch it."""
+
+    def __init__(self, model: nn.Module, module: nn.Module, geometry: Geometry) -> None:
+        super().__init__()
+        self.model, self.geometry = model, geometry
+        self.__dict__["layer"] = module  # not a submodule of its own: it is one of model's
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        output = layer_output(self.model, self.layer, x)
+        expected = self.geometry.output_length(x.shape[-1])
+        if output.ndim != 3 or output.shape[0] != x.shape[0] or output.shape[-1] != expected:
+            raise ValueError(
+                f"the layer's output has shape {tuple(output.shape)}, but the first convolution's output on "
+                f"{tuple(x.shape)} has length {expected}: name the activation right after the first "
+                "convolution (before any pooling)")
+        return output
+
+
 def _as_tensor(X: torch.Tensor | np.ndarray) -> torch.Tensor:
     """``X`` as a tensor, checked to be ``(n, 4, length)`` with ``n > 0``."""
     X = torch.as_tensor(X)
@@ -197,60 +218,33 @@ def _as_tensor(X: torch.Tensor | np.ndarray) -> torch.Tensor:
     return X
 
 
-def _batches(X: torch.Tensor, batch_size: int, device: str, dtype: torch.dtype) -> Iterator[torch.Tensor]:
-    """``X`` in batches of ``batch_size`` sequences, on ``device`` as ``dtype``."""
-    for start in range(0, len(X), batch_size):
-        yield X[start:start + batch_size].to(device=device, dtype=dtype)
+def _batches(X: torch.Tensor, batch_size: int, verbose: bool, desc: str) -> Iterator[torch.Tensor]:
+    """``X`` in batches, each run by its own `predict` call: memory holds one batch's activations."""
+    return progress((X[start:start + batch_size] for start in range(0, len(X), batch_size)), quiet=not verbose,
+                    total=-(-len(X) // batch_size), desc=desc, unit=" batches")
 
 
-def _activations(model: nn.Module, module: nn.Module, x: torch.Tensor, geometry: Geometry) -> torch.Tensor:
-    """The layer's ``(n, n_filters, length_out)`` output, checked against the conv geometry."""
-    output = layer_output(model, module, x)
-    expected = geometry.output_length(x.shape[-1])
-    if output.ndim != 3 or output.shape[0] != x.shape[0] or output.shape[-1] != expected:
-        raise ValueError(
-            f"the layer's output has shape {tuple(output.shape)}, but the first convolution's output on "
-            f"{tuple(x.shape)} has length {expected}: name the activation right after the first "
-            "convolution (before any pooling)")
-    return output
-
-
-def _progress(X: torch.Tensor, batch_size: int, device: str, dtype: torch.dtype, verbose: bool,
-              desc: str) -> Iterator[torch.Tensor]:
-    return progress(_batches(X, batch_size, device, dtype), quiet=not verbose, total=-(-len(X) // batch_size),
-                    desc=desc, unit=" batches")
-
-
-def _max_activations(model: nn.Module, module: nn.Module, X: torch.Tensor, geometry: Geometry, batch_size: int,
-                     device: str, dtype: torch.dtype, verbose: bool) -> torch.Tensor:
+def _max_activations(activations: LayerActivations, X: torch.Tensor, batch_size: int, device: str,
+                     verbose: bool) -> torch.Tensor:
     """First pass: each filter's maximum over all sequences and positions."""
-    maxima = None
-    for x in _progress(X, batch_size, device, dtype, verbose, "filter maxima"):
-        batch_max = _activations(model, module, x, geometry).amax(dim=(0, 2))
-        maxima = batch_max if maxima is None else torch.maximum(maxima, batch_max)
-    return maxima
+    maxima = [predict(activations, x, batch_size=batch_size, device=device).amax(dim=(0, 2))
+              for x in _batches(X, batch_size, verbose, "filter maxima")]
+    return torch.stack(maxima).amax(dim=0)
 
 
-def _count_windows(model: nn.Module, module: nn.Module, X: torch.Tensor, geometry: Geometry,
-                   thresholds: torch.Tensor, batch_size: int, device: str, dtype: torch.dtype,
-                   verbose: bool) -> tuple[np.ndarray, np.ndarray]:
+def _count_windows(activations: LayerActivations, X: torch.Tensor, thresholds: torch.Tensor, batch_size: int,
+                   device: str, verbose: bool) -> tuple[np.ndarray, np.ndarray]:
     """Second pass: the summed input windows ``(n_filters, 4, width)`` and each filter's sites."""
     counts, n_sites = 0.0, 0
     active = thresholds > 0
-    for x in _progress(X, batch_size, device, dtype, verbose, "filter sites"):
-        sites = (_activations(model, module, x, geometry) >= thresholds[:, None]) & active[:, None]
-        windows = conv_windows(x, geometry)
+    for x in _batches(X, batch_size, verbose, "filter sites"):
+        output = predict(activations, x, batch_size=batch_size, device=device)
+        sites = (output >= thresholds[:, None]) & active[:, None]
+        windows = conv_windows(x.to(output.dtype), activations.geometry)
         # Sums of at most batch_size * length_out ones: exact in float32 below 2**24 sites a batch.
-        batch_counts = torch.einsum("nfp,npcw->fcw", sites.to(windows.dtype), windows)
-        counts = counts + batch_counts.double().cpu().numpy()
-        n_sites = n_sites + sites.sum(dim=(0, 2)).cpu().numpy()
+        counts = counts + torch.einsum("nfp,npcw->fcw", sites.to(windows.dtype), windows).double().numpy()
+        n_sites = n_sites + sites.sum(dim=(0, 2)).numpy()
     return counts, n_sites
-
-
-def _parameter_dtype(model: nn.Module) -> torch.dtype:
-    """The dtype the model computes in: that of its first parameter (float32 without one)."""
-    parameter = next(model.parameters(), None)
-    return torch.float32 if parameter is None or not parameter.is_floating_point() else parameter.dtype
 
 
 def filter_pfms(
@@ -261,7 +255,7 @@ def filter_pfms(
     threshold: float = 0.5,
     conv: str | None = None,
     batch_size: int = 256,
-    device: str = "cpu",
+    device: str | None = None,
     verbose: bool = False,
 ) -> FilterMotifs:
     """Each first-layer filter's position frequency matrix, from the windows that activate it.
@@ -269,8 +263,8 @@ def filter_pfms(
     Parameters
     ----------
     model : torch.nn.Module
-        The model; it is moved to ``device`` (and stays there) and run in eval mode (its training
-        mode is restored afterwards) without gradients.
+        The model; it runs on ``device`` in eval mode without gradients, and its device and
+        training mode are restored afterwards (`epizoo.predict`).
     X : torch.Tensor or numpy.ndarray
         ``(n, 4, length)`` one-hot sequences, channels first, in A, C, G, T order.
     layer : str
@@ -291,7 +285,7 @@ def filter_pfms(
         Sequences per forward pass; memory holds one batch's activations and its input windows
         (``batch_size * length_out * 4 * width`` values).
     device : str
-        Device to run the model on.
+        Device to run the model on (default: `epizoo.device.default_device`).
     verbose : bool
         Show progress bars (on a terminal).
 
@@ -307,17 +301,10 @@ def filter_pfms(
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     X = _as_tensor(X)
     geometry = conv_geometry(model, width, conv)
-    module = find_module(model, layer)
-    dtype, training = _parameter_dtype(model), model.training
-    model.to(device).eval()
-    try:
-        with torch.no_grad():
-            maxima = _max_activations(model, module, X, geometry, batch_size, device, dtype, verbose)
-            thresholds = threshold * maxima
-            counts, n_sites = _count_windows(model, module, X, geometry, thresholds, batch_size, device, dtype,
-                                             verbose)
-    finally:
-        model.train(training)
+    activations = LayerActivations(model, find_module(model, layer), geometry)
+    maxima = _max_activations(activations, X, batch_size, device, verbose)
+    thresholds = threshold * maxima
+    counts, n_sites = _count_windows(activations, X, thresholds, batch_size, device, verbose)
     maxima = maxima.double().cpu().numpy()
     return FilterMotifs(
         names=[f"filter{i}" for i in range(len(maxima))],

@@ -25,7 +25,7 @@ def match_filters(
     min_sites: int = 1,
     pseudocount: float = 0.0,
     batch_size: int = 256,
-    device: str = "cpu",
+    device: str | None = None,
     verbose: bool = False,
     **tomtom_options: Any,
 ) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from epizoo.dataloaders.onehot import reverse_complement_one_hot
+from epizoo.contract import reverse_complement_inputs
 from epizoo.dataloaders.regions import IntervalDataset
 
 
@@ -106,13 +106,9 @@ class WindowBatches(torch.utils.data.Dataset):
         return assembled
 
     def _flip(self, inputs: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
-        builder = self.builders[0]
-        encoding = builder.encoding
-        seq = inputs[builder.seq_input]
-        seq[rows] = reverse_complement_one_hot(seq[rows], encoding["alphabet"], encoding["channels_first"])
-        if builder.tracks_input is not None and builder.tracks_input in inputs:
-            axis = -1 if encoding["channels_first"] else -2
-            inputs[builder.tracks_input][rows] = np.flip(inputs[builder.tracks_input][rows], axis=axis)
+        """Reverse-complement the windows ``rows`` in place (`epizoo.contract`'s input kinds)."""
+        for key, values in reverse_complement_inputs(inputs, self.builders[0].input_specs(), rows).items():
+            inputs[key][rows] = values
         return inputs
 
 

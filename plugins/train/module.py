@@ -15,7 +15,7 @@ import lightning as L
 import numpy as np
 import torch
 
-from epizoo.kipoi_model import load_architecture
+from epizoo.objects import load_object
 
 LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     # the architectures output probabilities (FactorNet averages its strands' sigmoids)
@@ -53,9 +53,9 @@ class ZooModule(L.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         # zoo architectures start in eval mode (inference); Lightning keeps submodules' modes
-        self.model = load_architecture(architecture)(**dict(config)).train()
+        self.model = load_object(architecture)(**dict(config)).train()
         self.loss_function = LOSSES[loss]
-        self.metric_function = _load_function(metrics)
+        self.metric_function = load_object(metrics)
         self._outputs: dict[str, list] = {"val": [], "test": []}
         self.test_metrics: dict[str, float] = {}
 
@@ -112,10 +112,3 @@ class ZooModule(L.LightningModule):
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.parameters(), lr=self.hparams.learning_rate)
-
-
-def _load_function(path: str) -> Callable:
-    from importlib import import_module
-
-    module, _, name = path.rpartition(".")
-    return getattr(import_module(module), name)

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import import_module
 from pathlib import Path
 from typing import Any, ClassVar
 
 from epizoo.dataloaders.regions import IntervalDataset
+from epizoo.objects import load_object
 
 from ..config import ConfigError, RunConfig, TrainingConfig
 from ..data import Samples
 
-#: recipe name -> "module:class"
+#: recipe name -> its class (a dotted path, `epizoo.objects.load_object`)
 RECIPES: dict[str, str] = {
-    "factornet": "epizoo.plugins.train.recipes.factornet:FactorNetRecipe",
-    "tftransfer": "epizoo.plugins.train.recipes.tftransfer:TFTransferRecipe",
+    "factornet": "epizoo.plugins.train.recipes.factornet.FactorNetRecipe",
+    "tftransfer": "epizoo.plugins.train.recipes.tftransfer.TFTransferRecipe",
 }
 
 
@@ -70,5 +70,4 @@ def get_recipe(name: str) -> type[Recipe]:
     """The recipe class registered as ``name``."""
     if name not in RECIPES:
         raise ConfigError(f"unknown recipe {name!r}; available: {', '.join(RECIPES)}")
-    module, _, cls = RECIPES[name].partition(":")
-    return getattr(import_module(module), cls)
+    return load_object(RECIPES[name])
