@@ -3,15 +3,18 @@
 All three predict the same regions (200-bp bins tiled over the example genome slice, with the
 example DNase track) with the same converted entry, in one run:
 
-* forward pass alone: ``model(seq)`` on input arrays built beforehand (the baseline);
+* forward pass alone: ``model(seq)`` on the batch's inputs (the baseline);
 * direct API: the entry's dataloader (`IntervalDataset.batch_iter`) + Kipoi's
-  ``predict_on_batch``, i.e. data path + forward pass;
+  ``predict_on_batch`` (which runs `epizoo.predict`), i.e. data path + forward pass;
 * ``kipoi predict`` (stock CLI, TSV output) end to end, process start included.
 
 The data path (the dataloader's batches alone: FASTA windows, one-hot, bigWig values) is also
-timed on its own; the target is that it costs less than the forward pass.
+timed; the target is that it costs less than the forward pass. The first three are timed batch by
+batch, one after the other on the same batch, so that a passing load slows all of them alike; the
+whole pass and a ``kipoi predict`` run alternate ``--repeats`` times and the fastest of each is
+reported (with the spread).
 
-    EPIZOO_MIRROR=../shared/data python benchmarks/bench_factornet.py [--regions 4000] [--batch-size 128]
+    EPIZOO_MIRROR=../shared/data python benchmarks/bench_factornet.py [--regions 4000] [--batch-size 128] [--repeats 5]
 """
 from __future__ import annotations
 
@@ -37,29 +40,25 @@ def write_regions(path: Path, n: int) -> Path:
     return path
 
 
-def time_forward(model, batches: list[dict]) -> float:
-    with torch.inference_mode():
-        model.model(**{k: torch.from_numpy(v) for k, v in batches[0].items()})  # warm-up
+def time_in_process(model, bed: Path, batch_size: int) -> dict[str, float]:
+    """Seconds of one pass over the regions: ``data`` (the dataloader's batches), ``api`` (data +
+    ``predict_on_batch``) and ``forward`` (``model(seq)`` again on the same batch), timed per batch."""
+    dataset = model.default_dataloader(bed, EXAMPLES / "genome.fa", EXAMPLES / "dnase.bw")
+    batches = iter(dataset.batch_iter(batch_size=batch_size))
+    seconds = {"data": 0.0, "api": 0.0, "forward": 0.0}
+    while True:
         started = time.perf_counter()
-        for batch in batches:
-            model.model(**{k: torch.from_numpy(v) for k, v in batch.items()})
-    return time.perf_counter() - started
-
-
-def time_data(model, bed: Path, batch_size: int) -> float:
-    dataset = model.default_dataloader(bed, EXAMPLES / "genome.fa", EXAMPLES / "dnase.bw")
-    started = time.perf_counter()
-    for _ in dataset.batch_iter(batch_size=batch_size):
-        pass
-    return time.perf_counter() - started
-
-
-def time_api(model, bed: Path, batch_size: int) -> float:
-    dataset = model.default_dataloader(bed, EXAMPLES / "genome.fa", EXAMPLES / "dnase.bw")
-    started = time.perf_counter()
-    for batch in dataset.batch_iter(batch_size=batch_size):
+        batch = next(batches, None)
+        loaded = time.perf_counter()
+        if batch is None:
+            return seconds
         model.predict_on_batch(batch["inputs"])
-    return time.perf_counter() - started
+        predicted = time.perf_counter()
+        with torch.inference_mode():
+            model.model(**{k: torch.from_numpy(v) for k, v in batch["inputs"].items()})
+        seconds["data"] += loaded - started
+        seconds["api"] += predicted - started
+        seconds["forward"] += time.perf_counter() - predicted
 
 
 def time_kipoi_cli(bed: Path, batch_size: int, out: Path) -> float:
@@ -76,20 +75,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--regions", type=int, default=4000)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved repetitions; the best of each is kept")
     args = parser.parse_args()
     from epizoo.registry import get_model
 
     model = get_model(ENTRY)
+    seconds = {"forward": [], "api": [], "data": [], "cli": []}
     with tempfile.TemporaryDirectory() as folder:
         bed = write_regions(Path(folder) / "regions.bed", args.regions)
-        dataset = model.default_dataloader(bed, EXAMPLES / "genome.fa", EXAMPLES / "dnase.bw")
-        batches = [b["inputs"] for b in dataset.batch_iter(batch_size=args.batch_size)]
-        forward = time_forward(model, batches)
-        data = time_data(model, bed, args.batch_size)
-        api = time_api(model, bed, args.batch_size)
-        cli = time_kipoi_cli(bed, args.batch_size, Path(folder) / "preds.tsv")
+        time_in_process(model, bed, args.batch_size)  # warm-up
+        for _ in range(args.repeats):
+            for name, value in time_in_process(model, bed, args.batch_size).items():
+                seconds[name].append(value)
+            seconds["cli"].append(time_kipoi_cli(bed, args.batch_size, Path(folder) / "preds.tsv"))
     n = args.regions
-    print(f"{ENTRY}, {n:,} regions of 1,002 bp, batch {args.batch_size}, {torch.get_num_threads()} threads, CPU")
+    for name, values in seconds.items():
+        print(f"  {name}: {', '.join(f'{n / v:,.0f}' for v in sorted(values))} per s over {args.repeats} repetitions")
+    forward, api, data, cli = (min(seconds[name]) for name in ("forward", "api", "data", "cli"))
+    print(f"{ENTRY}, {n:,} regions of 1,002 bp, batch {args.batch_size}, {torch.get_num_threads()} threads, CPU; "
+          f"best of {args.repeats} interleaved repetitions")
     print(f"forward pass alone (baseline) : {n / forward:9,.0f} predictions/s")
     print(f"direct API (dataloader+model) : {n / api:9,.0f} predictions/s  ({forward / api:.2f}x the forward pass alone)")
     print(f"kipoi predict, end to end     : {n / cli:9,.0f} predictions/s  ({forward / cli:.2f}x; includes ~3 s of start-up)")

@@ -192,21 +192,6 @@ def test_several_models_in_one_pass_equal_separate_runs(mirror):
     np.testing.assert_allclose(both[column], alone[column], atol=1e-7)
 
 
-def test_reverse_complement_inputs_are_built_right(mirror, monkeypatch):
-    """FactorNet is strand-symmetric: scoring its reverse-complement windows explicitly (bases
-    complemented, DNase reversed) must give what the forward windows give."""
-    forward = score_variants(FOXA1, EXAMPLES / "variants.vcf", EXAMPLES / "genome.fa", ARGS, scores=["diff"], rc_merging="mean")
-    original = EntryModel.__init__
-
-    def not_symmetric(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        self.strand_symmetric = False
-
-    monkeypatch.setattr(EntryModel, "__init__", not_symmetric)
-    explicit = score_variants(FOXA1, EXAMPLES / "variants.vcf", EXAMPLES / "genome.fa", ARGS, scores=["diff"], rc_merging="mean")
-    np.testing.assert_allclose(explicit[f"{FOXA1}/is_binding_site/FOXA1/diff"], forward[f"{FOXA1}/is_binding_site/FOXA1/diff"], atol=2e-6)
-
-
 def test_dataloader_argument_errors_name_the_fix(mirror):
     with pytest.raises(ValueError, match="no model takes the dataloader argument"):
         score_variants(FOXA1, EXAMPLES / "variants.vcf", EXAMPLES / "genome.fa", {**ARGS, "dnase": "x"})

@@ -16,14 +16,12 @@ from typing import Any
 import pandas as pd
 
 from epizoo.dataloaders.genome import Genome
+from epizoo.dataloaders.regions import IntervalDataset
 from epizoo.dataloaders.variants import (
     REJECT_COLUMNS, RejectedAllele, Variant, VcfVariants, count_records, shard_range,
 )
 from epizoo.progress import progress
-from epizoo.registry import get_model
-
-from epizoo.dataloaders.regions import IntervalDataset
-from epizoo.registry import get_contract
+from epizoo.registry import get_contract, get_model
 
 from .engine import Entry, VariantEffects
 from .entry import EntryInputs, EntryModel, dataloader_parameters, require_sequence_input

@@ -111,7 +111,7 @@ def _score_shift(score: Score, spec: OutputSpec, values: np.ndarray, views: View
     """One score of one shift, strands merged: ``(n, tasks)``."""
 
     def view(allele: int, strand: int) -> np.ndarray:
-        k = views.index(allele, strand, shift)
+        k = views.position(allele, strand, shift)
         part = values[k * n:(k + 1) * n]
         if bins is not None:
             part = (part[..., ::-1] if strand == REVERSE else part)[..., bins]

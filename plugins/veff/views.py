@@ -3,8 +3,8 @@
 A batch of ``n`` variants is scored from one forward pass per entry over the stacked views: for
 every window shift, the reference and alternative windows, and (with reverse-complement merging,
 for models that do not average their strands themselves) their reverse complements. Rows
-``[k * n, (k + 1) * n)`` of the stack are view ``k``; `Views.index` finds a view by what it is,
-not by its position.
+``[k * n, (k + 1) * n)`` of the stack are view ``k``; `Views.position` finds a view by what it
+is, not by where it happens to be.
 
 Shifts follow GOPHER's robust scoring and ChromBPNet's variant-scorer: the window is moved by
 ``shift`` bp (the variant sits ``shift`` bp off its centre), each shifted view is scored, and
@@ -43,12 +43,9 @@ class Views(tuple):
     def reverse_complements(self) -> bool:
         return any(view.strand == REVERSE for view in self)
 
-    def index(self, allele: int, strand: int, shift: int) -> int:
+    def position(self, allele: int, strand: int, shift: int) -> int:
         """Position of a view in the stack."""
-        return self.index_of(View(allele, strand, shift))
-
-    def index_of(self, view: View) -> int:
-        return tuple.index(self, view)
+        return self.index(View(allele, strand, shift))
 
 
 def shift_offsets(n_shifts: int, max_shift: int) -> tuple[int, ...]:
