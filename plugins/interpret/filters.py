@@ -7,8 +7,8 @@ all sequences and positions) contributes the one-hot input window that the filte
 the windows summed are the filter's position frequency matrix (PFM, counts).
 
 Two passes over the sequences, batch by batch through `epizoo.predict`, keep memory bounded by one
-batch: the first finds each filter's maximum, the second counts the windows above its threshold. The forward pass of each batch stops as soon as the named layer has produced its
-output.
+batch: the first finds each filter's maximum, the second counts the windows above its threshold.
+The forward pass of each batch stops as soon as the named layer has produced its output.
 """
 from __future__ import annotations
 

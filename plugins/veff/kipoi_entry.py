@@ -27,10 +27,10 @@ import numpy as np
 from kipoi.data import SampleIterator
 from kipoi.model import BaseModel
 
+from epizoo.contract import Contract
 from epizoo.dataloaders.files import sample
 from epizoo.dataloaders.genome import Genome
 from epizoo.dataloaders.variants import RejectedAllele, Variant, VcfVariants
-from epizoo.contract import Contract
 from epizoo.kipoi_model import lists_torch
 from epizoo.registry import get_contract, get_dataloader, get_model
 

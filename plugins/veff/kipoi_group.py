@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from epizoo.atomic import write_text
+from epizoo.contract import Contract
 from epizoo.dataloaders.regions import IntervalDataset
 from epizoo.registry import get_contract, get_dataloader, get_model_description, list_entries
 from epizoo.zoo import ZOO_ROOT
@@ -77,9 +78,8 @@ def _inputs_schema(description) -> dict:
     return schema
 
 
-def _targets_schema(entry: str) -> dict:
+def _targets_schema(contract: Contract) -> dict:
     """``variant/<key>`` and ``<output>/<task>/<score>``: what the Kipoi form returns."""
-    contract = get_contract(entry)
     targets: dict = {"variant": {key: {"shape": "()", "doc": f"the allele's {key}"} for key in IDENTITY}}
     for output, scores in kipoi_scores(contract).items():
         targets[output] = {task: {score.name: {"shape": "()", "doc": f"{score.name} of {output} {task}"}
@@ -90,16 +90,18 @@ def _targets_schema(entry: str) -> dict:
 def row(entry: str) -> dict | None:
     """The VariantEffects row of one entry, or None when it is not a sequence entry."""
     loader = get_dataloader(entry)
-    if not issubclass(loader, IntervalDataset) or get_contract(entry).sequence is None:
+    if not issubclass(loader, IntervalDataset):
+        return None
+    contract = get_contract(entry)
+    if contract.sequence is None:
         return None
     description = get_model_description(entry)
-    contract = get_contract(entry)
     return {
         "model": entry,
         "tasks": ",".join(task for spec in contract.outputs.values() for task in spec.tasks),
         "args_json": _json(_arguments(entry, loader)),
         "inputs_json": _json(_inputs_schema(description)),
-        "targets_json": _json(_targets_schema(entry)),
+        "targets_json": _json(_targets_schema(contract)),
     }
 
 
