@@ -7,7 +7,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from . import _aliases
 from ._lazy import submodule_getattr
+
+_aliases.install()
 
 __version__ = "0.1.0"
 

@@ -86,12 +86,14 @@ def _check_contract(model, report: CheckReport) -> None:
     if not _is_network(model):
         return
     contract = get_contract(model)
-    undeclared = [f"schema.inputs.{name}" for name in contract.inputs if name not in contract.declared]
-    undeclared += [f"schema.targets{'' if contract.structure == 'tensor' else '.' + name}"
-                   for name in contract.outputs if f"targets/{name}" not in contract.declared]
-    if undeclared:
-        report.problems.append(f"{model}: declare the kind of {', '.join(undeclared)} (see epizoo.contract)")
-    else:
+    inputs = [f"schema.inputs.{name}" for name in contract.inputs if name not in contract.declared]
+    outputs = [f"schema.targets{'' if contract.structure == 'tensor' else '.' + name}"
+               for name in contract.outputs if f"targets/{name}" not in contract.declared]
+    if inputs:
+        report.problems.append(f"{model}: declare the kind of {', '.join(inputs)} (see epizoo.contract)")
+    if outputs:
+        report.problems.append(f"{model}: declare the axes and kind of {', '.join(outputs)} (see epizoo.contract)")
+    if not inputs and not outputs:
         report.passed.append("inputs and outputs are declared: " + _summary(contract))
 
 

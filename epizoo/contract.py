@@ -134,9 +134,18 @@ class Contract:
         return next((spec for spec in self.inputs.values() if spec.kind == "sequence"), None)
 
     def outputs_of(self, raw: Any) -> dict[str, np.ndarray]:
-        """A forward pass's outputs by name, each ``(batch, tasks[, bins])`` float32."""
-        arrays = self._by_name(raw)
-        return {name: spec.canonical(_numpy(arrays[name])) for name, spec in self.outputs.items()}
+        """A forward pass's outputs by name, each ``(batch, tasks[, bins])`` float32.
+
+        Raises
+        ------
+        ContractError
+            When an output's shape is not the declared one (naming the entry and the field).
+        """
+        arrays = {name: _numpy(value) for name, value in self._by_name(raw).items()}
+        for name, spec in self.outputs.items():
+            if tuple(arrays[name].shape[1:]) != spec.shape:
+                raise ContractError(_shape_problem(self, spec, arrays[name]))
+        return {name: spec.canonical(arrays[name]) for name, spec in self.outputs.items()}
 
     def output_problems(self, raw: Any) -> list[str]:
         """How a forward pass's outputs differ from the declaration (empty: they match)."""
@@ -171,11 +180,19 @@ def _numpy(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=np.float32)
 
 
+def _field(contract: Contract, spec: OutputSpec) -> str:
+    return f"{contract.entry}: schema.targets{'' if contract.structure == 'tensor' else '.' + spec.name}"
+
+
+def _shape_problem(contract: Contract, spec: OutputSpec, array: np.ndarray) -> str:
+    return (f"{_field(contract, spec)}.shape: declared {spec.shape} (axes {list(spec.axes)}), the forward "
+            f"pass gives {tuple(array.shape[1:])} per sample")
+
+
 def _output_problems(contract: Contract, spec: OutputSpec, array: np.ndarray) -> list[str]:
-    field_ = f"{contract.entry}: schema.targets{'' if contract.structure == 'tensor' else '.' + spec.name}"
+    field_ = _field(contract, spec)
     if tuple(array.shape[1:]) != spec.shape:
-        return [f"{field_}.shape: declared {spec.shape} (axes {list(spec.axes)}), the forward pass "
-                f"gives {tuple(array.shape[1:])} per sample"]
+        return [_shape_problem(contract, spec, array)]
     finite = array[np.isfinite(array)]
     if len(finite) < array.size:
         return [f"{field_}: the forward pass gives non-finite values"]
@@ -210,7 +227,7 @@ def read_contract(entry: str, schema: Mapping[str, Any], dataloader_inputs: Mapp
     outputs = {name: _output_spec(entry, name if structure != "tensor" else None, name, array)
                for name, array in arrays.items()}
     declared = {name for name, array in inputs_schema.items() if "kind" in array}
-    declared |= {f"targets/{name}" for name, array in arrays.items() if "axes" in array}
+    declared |= {f"targets/{name}" for name, array in arrays.items() if "axes" in array and "kind" in array}
     return Contract(entry, inputs, outputs, structure, declared)
 
 
@@ -239,6 +256,9 @@ def _input_spec(entry: str, name: str, array: Mapping[str, Any], served: InputSp
     axes = tuple(array.get("axes") or ("length", "channels"))
     if kind in ("sequence", "per_base") and set(axes) != {"length", "channels"}:
         raise ContractError(f"{field_}.axes: {list(axes)} must be [length, channels] or [channels, length]")
+    if kind in ("sequence", "per_base") and len(shape) != 2:
+        raise ContractError(f"{field_}.shape: a {kind} input is (length, channels) or (channels, length), "
+                            f"not {shape}")
     spec = InputSpec(name, kind, shape, str(array.get("alphabet", DNA)).upper(), axes,
                      float(array.get("n_value", 0.0)), tuple(str(t) for t in array.get("tracks") or ()))
     if kind == "sequence" and len(shape) == 2 and None not in shape:

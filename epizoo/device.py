@@ -34,8 +34,12 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
 
 def autocast_dtype(dtype: str | torch.dtype | None) -> torch.dtype | None:
     """The autocast dtype that ``dtype`` asks for, or None for the model's own precision."""
-    if dtype is None or isinstance(dtype, torch.dtype):
+    if isinstance(dtype, torch.dtype):
+        if dtype not in (torch.float32, torch.bfloat16, torch.float16):
+            raise ValueError(f"cannot autocast to {dtype}: use torch.bfloat16, torch.float16 or torch.float32")
         return None if dtype == torch.float32 else dtype
+    if dtype is None:
+        return None
     try:
         return PRECISIONS[str(dtype).lower()]
     except KeyError:

@@ -126,6 +126,8 @@ class ZooModel(PyTorchModel):
     def predict_on_batch(self, x: Any) -> np.ndarray | dict | list:
         """Predictions for one batch (numpy in, numpy out) through `epizoo.predict`: a mapping
         of inputs as keyword arguments, a list as positional ones, an array as the only one."""
+        if _rows(x) == 0:  # nothing to batch: Kipoi's own path keeps the empty shapes
+            return super().predict_on_batch(x)
         if isinstance(x, (list, tuple)):
             X, args = x[0], list(x[1:])
         else:

@@ -9,7 +9,8 @@ verbose``, the model's device and train/eval mode restored afterwards). tangerme
 * named inputs: ``X`` may be a mapping, passed to ``forward`` as keyword arguments (Kipoi
   entries take ``seq``, ``meta_features``, ...);
 * index inputs kept as integers: only floating-point and 8-bit (one-hot) inputs are cast to the
-  model's dtype; int16/32/64 inputs (Avocado's cell type / assay / position) pass unchanged;
+  model's dtype; int16/32/64 inputs (Avocado's cell type / assay / position) and booleans pass
+  unchanged;
 * named outputs: a model returning a mapping (``{"profile": ..., "counts": ...}``) gets one back;
 * a fixed batch shape: the last batch is padded to ``batch_size`` (repeating its last row) and
   the padding dropped, so every forward pass has the same shape and a row's outputs never depend
@@ -76,7 +77,7 @@ def predict(
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     device, precision = resolve_device(device), autocast_dtype(dtype)
     outputs = []
-    with _model_state(model, device), torch.no_grad():
+    with model_state(model, device), torch.no_grad():
         float_dtype = _float_dtype(model)
         starts = progress(range(0, n, batch_size), quiet=not verbose, desc="predict", unit=" batches")
         for start in starts:
@@ -88,16 +89,19 @@ def predict(
 
 
 @contextmanager
-def _model_state(model: torch.nn.Module, device: torch.device) -> Iterator[None]:
-    """Run ``model`` on ``device`` in eval mode, then restore its device and mode."""
+def model_state(model: torch.nn.Module, device: torch.device | str) -> Iterator[None]:
+    """Run ``model`` on ``device`` in eval mode, then restore its device and the mode of every
+    submodule. Around several `predict` calls, it moves the model once instead of each time."""
+    device = torch.device(device)
     tensor = next(iter([*model.parameters(), *model.buffers()]), None)
     original = None if tensor is None else tensor.device
-    was_training = model.training
+    modes = {module: module.training for module in model.modules()}
     model.to(device).eval()
     try:
         yield
     finally:
-        model.train(was_training)
+        for module, training in modes.items():
+            module.training = training
         if original is not None and original != device:
             model.to(original)
 
@@ -158,13 +162,14 @@ def _pad(part: torch.Tensor, batch_size: int) -> torch.Tensor:
 
 
 def _to_device(part: torch.Tensor, device: torch.device, float_dtype: torch.dtype) -> torch.Tensor:
-    """Floating-point and 8-bit (one-hot) inputs as ``float_dtype``; other integers unchanged.
+    """Floating-point and 8-bit (one-hot) inputs as ``float_dtype``; other integers and booleans
+    unchanged (index inputs are int16/32/64).
 
-    Narrow integers are moved first and cast on the device, where they are smaller to copy.
+    8-bit inputs are moved first and cast on the device, where they are smaller to copy.
     """
     if part.is_floating_point():
         return part.to(device=device, dtype=float_dtype)
-    if part.dtype in (torch.uint8, torch.int8, torch.bool):
+    if part.dtype in (torch.uint8, torch.int8):
         return part.to(device).to(float_dtype)
     return part.to(device)
 
@@ -172,6 +177,8 @@ def _to_device(part: torch.Tensor, device: torch.device, float_dtype: torch.dtyp
 def _cpu(output: Any, keep: int) -> Tensors:
     """The first ``keep`` rows of a batch's output (tensor, sequence or mapping) on the CPU."""
     if isinstance(output, torch.Tensor):
+        if output.dim() == 0:
+            raise ValueError("the model returned a 0-d tensor: outputs need a batch axis, (batch, ...)")
         output = output[:keep].detach().cpu()
         return output.float() if output.dtype in (torch.float16, torch.bfloat16) else output
     if isinstance(output, Mapping):

@@ -18,6 +18,7 @@ import pytest
 import torch
 import yaml
 
+import epizoo
 import toy_models
 from conftest import REPO
 from epizoo import predict
@@ -82,6 +83,10 @@ def entries(tmp_path_factory) -> dict[str, Path]:
                                   {"seq": SEQ, "expression": {"shape": "(2,)", "kind": "per_sample"}},
                                   {"shape": "(1,)", "axes": ["tasks"], "kind": "probability", "column_labels": ["bound"]},
                                   "ToyExpressionWindows", {**WINDOWS[1], "expression_file": expression}),
+        "track": write_entry(root / "track", "TrackModel",
+                             {"seq": {**SEQ, "shape": "(100, 5)", "tracks": ["DGF"]}},
+                             {"shape": "(1,)", "axes": ["tasks"], "kind": "value", "column_labels": ["signal"]},
+                             "ToyTrackWindows", {**WINDOWS[1], "dnase_file": EXAMPLES / "dnase.bw"}),
         "index": write_entry(root / "index", "IndexModel",
                              {name: {"shape": "()", "kind": "index"} for name in ("cell_type", "assay", "position")},
                              {"shape": "(1,)", "axes": ["tasks"], "kind": "value", "column_labels": ["signal"]},
@@ -140,6 +145,33 @@ def test_reverse_complement_merging_flips_the_bins_of_a_strand_asymmetric_profil
     np.testing.assert_array_equal(merged[f"{name}/output/T/total_diff"], 0.5)
 
 
+def test_reverse_complement_views_reverse_the_track_and_complement_the_bases(entries, tmp_path):
+    import pyBigWig
+
+    dnase = pyBigWig.open(str(EXAMPLES / "dnase.bw"))
+    genome = Genome(FASTA)
+
+    def window(pos):
+        sequence = genome.sequence("chr22", pos - 50, pos + 50)
+        return sequence, np.nan_to_num(dnase.values("chr22", pos - 50, pos + 50, numpy=True))
+
+    def value(sequence, track):  # TrackModel by hand
+        return track[:50].sum() + 0.1 * sequence[:50].count("A")
+
+    # variants whose window's DNase differs between its halves (so a wrong flip shows)
+    positions = [p for p in cg_positions(200) if window(p)[1][:50].sum() != window(p)[1][50:].sum()][:4]
+    assert len(positions) == 4
+    vcf, _ = snv_vcf(tmp_path / "v.vcf", positions)
+    frame = score(entries["track"], vcf, dataloader_args={"dnase_file": str(EXAMPLES / "dnase.bw")},
+                  scores=["ref"], rc_merging="mean")
+    complement = str.maketrans("ACGT", "TGCA")
+    for row, pos in enumerate(positions):
+        sequence, track = window(pos)
+        reverse = value(sequence.translate(complement)[::-1], track[::-1])
+        np.testing.assert_allclose(frame.loc[row, f"{entries['track']}/output/signal/ref"],
+                                   (value(sequence, track) + reverse) / 2, rtol=1e-5)
+
+
 def test_both_axis_orders_of_a_profile_give_the_same_scores(entries, tmp_path):
     vcf, _ = snv_vcf(tmp_path / "v.vcf", cg_positions(4))
     kwargs = dict(scores=["total_diff", "jsd", "log2fc"], rc_merging="max", shifts=2, max_shift=20)
@@ -195,6 +227,34 @@ def test_both_heads_of_a_profile_and_counts_model_are_scored(entries, tmp_path):
     np.testing.assert_allclose(frame[f"{name}/counts/T/diff"], 0.0, atol=1e-7)
 
 
+@pytest.mark.parametrize("window, expected", [(1, (499, 500)), (2, (499, 501)), (10, (495, 505)), (100, (450, 550))])
+def test_a_bins_window_covers_exactly_its_bp_around_the_variant(window, expected):
+    from epizoo.contract import OutputSpec
+    from epizoo.veff.engine import profile_bins
+
+    base_pair = OutputSpec("p", ("bins", "tasks"), "coverage", ("a",), (1000, 1), 1)  # 1-bp bins, no crop
+    bins = profile_bins(base_pair, 1000, 0, window)
+    assert (bins.start, bins.stop) == expected  # the variant's base is 499
+    cropped = OutputSpec("p", ("bins", "tasks"), "coverage", ("a",), (8, 1), 100)  # 800 bp in a 1,000-bp window
+    assert profile_bins(cropped, 1000, 0, 1) == slice(3, 4)  # base 499 is base 399 of the profile: bin 3
+    assert profile_bins(cropped, 1000, 300, 1) == slice(0, 1)  # shifted: base 99 of the profile
+    with pytest.raises(ValueError, match="lies outside the profile"):
+        profile_bins(cropped, 1000, 450, 1)
+    with pytest.raises(ValueError, match="at least 1 bp"):
+        profile_bins(base_pair, 1000, 0, 0)
+
+
+def test_outputs_of_another_shape_than_declared_stop_scoring_naming_the_field(entries, tmp_path):
+    wrong = tmp_path / "wrong"
+    shutil.copytree(entries["profile"], wrong)
+    model = yaml.safe_load((wrong / "model.yaml").read_text())
+    model["schema"]["targets"].update(shape="(2, 10)", axes=["tasks", "bins"])  # the network gives (10, 2)
+    (wrong / "model.yaml").write_text(yaml.safe_dump(model, sort_keys=False))
+    vcf, _ = snv_vcf(tmp_path / "v.vcf", cg_positions(2))
+    with pytest.raises(ValueError, match=r"wrong: schema.targets.shape: declared \(2, 10\).*gives \(10, 2\)"):
+        score(wrong, vcf, scores=["total_diff"])
+
+
 def test_a_score_that_applies_to_no_output_is_an_error_naming_both(entries, tmp_path):
     vcf, _ = snv_vcf(tmp_path / "v.vcf", cg_positions(1))
     with pytest.raises(ValueError, match=r"score 'logit' does not apply to .*profile.*coverage"):
@@ -241,7 +301,7 @@ def test_the_kipoi_form_reports_every_score_that_applies_to_each_head(entries, t
 
 
 # -- epizoo check --------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["last_bin", "profile", "tasks_first", "two_heads", "expression", "index"])
+@pytest.mark.parametrize("name", ["last_bin", "profile", "tasks_first", "two_heads", "expression", "track", "index"])
 def test_every_toy_entry_passes_epizoo_check(entries, name):
     report = check_entry(entries[name])
     assert report.ok, report.lines()
@@ -333,6 +393,13 @@ def test_predict_restores_the_mode_and_bf16_autocast_really_runs():
     assert model.training and torch.allclose(half, full, rtol=2e-2, atol=1e-2) and not torch.equal(half, full)
 
 
+def test_predict_restores_the_mode_of_every_submodule():
+    model = _Watcher().train()
+    model.linear.eval()  # frozen on purpose
+    predict(model, np.zeros((2, 100, 4), np.float32), device="cpu")
+    assert model.training and not model.linear.training
+
+
 def test_predict_returns_named_heads_and_drops_the_padding():
     out = predict(toy_models.ProfileAndCounts(), np.zeros((3, 100, 4), np.float32), batch_size=8, device="cpu")
     assert set(out) == {"profile", "counts"} and out["profile"].shape == (3, 10, 2) and out["counts"].shape == (3, 2)
@@ -364,3 +431,15 @@ def test_reverse_complement_inputs_follow_each_kind():
     channels_first = reverse_complement_inputs({"seq": np.swapaxes(seq, 1, 2)},
                                                {"seq": InputSpec("seq", "sequence", axes=("channels", "length"))})
     np.testing.assert_array_equal(np.swapaxes(channels_first["seq"], 1, 2), flipped["seq"])
+
+
+def test_public_names_are_the_plugin_modules_themselves():
+    import epizoo.plugins.veff.scores
+    import epizoo.veff.scores
+    from epizoo.interpret import filters
+    from epizoo.train import recipes
+
+    assert epizoo.veff.scores is epizoo.plugins.veff.scores  # so a score registered here is seen there
+    assert filters.__name__ == "epizoo.plugins.interpret.filters"
+    assert recipes.__name__ == "epizoo.plugins.train.recipes"
+    assert epizoo.predict.__module__ == "epizoo.prediction"

@@ -61,6 +61,15 @@ class ProfileAndCounts(BaseCountProfile):
         return {"profile": profile, "counts": torch.log(profile.sum(1))}
 
 
+class TrackModel(_Toy):
+    """Sequence with a DNase channel: the track's sum over the window's first half + 0.1 x the A
+    count of that half. Strand-asymmetric, so its reverse-complement views must be built right."""
+
+    def forward(self, seq: torch.Tensor) -> torch.Tensor:
+        half = seq[:, :WIDTH // 2]
+        return (self.scale * (half[..., 4].sum(1) + 0.1 * half[..., A].sum(1)))[:, None]
+
+
 class ExpressionModel(_Toy):
     """Sequence + a per-sample vector: sigmoid(sum(expression) + A count of the centre 10 bp - 5)."""
 
@@ -85,6 +94,13 @@ class ToyWindows(IntervalDataset):
 
     def __init__(self, intervals_file, fasta_file):
         super().__init__(intervals_file, fasta_file, WIDTH)
+
+
+class ToyTrackWindows(IntervalDataset):
+    """`ToyWindows` with a DNase bigWig appended as a fifth channel."""
+
+    def __init__(self, intervals_file, fasta_file, dnase_file):
+        super().__init__(intervals_file, fasta_file, WIDTH, bigwig_files=[dnase_file], track_names=["DGF"])
 
 
 class ToyExpressionWindows(IntervalDataset):

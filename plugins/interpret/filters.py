@@ -20,7 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from epizoo.prediction import predict
+from epizoo.device import resolve_device
+from epizoo.prediction import model_state, predict
 from epizoo.progress import progress
 
 
@@ -302,9 +303,11 @@ def filter_pfms(
     X = _as_tensor(X)
     geometry = conv_geometry(model, width, conv)
     activations = LayerActivations(model, find_module(model, layer), geometry)
-    maxima = _max_activations(activations, X, batch_size, device, verbose)
-    thresholds = threshold * maxima
-    counts, n_sites = _count_windows(activations, X, thresholds, batch_size, device, verbose)
+    device = resolve_device(device)
+    with model_state(activations, device):  # one move to the device for all the batches
+        maxima = _max_activations(activations, X, batch_size, device, verbose)
+        thresholds = threshold * maxima
+        counts, n_sites = _count_windows(activations, X, thresholds, batch_size, device, verbose)
     maxima = maxima.double().cpu().numpy()
     return FilterMotifs(
         names=[f"filter{i}" for i in range(len(maxima))],

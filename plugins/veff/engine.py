@@ -67,25 +67,29 @@ class Entry:
 
 def profile_bins(output: OutputSpec, width: int, shift: int, window_bp: int | None) -> slice:
     """The bins of a profile output to score for windows moved ``shift`` bp: all of them, or
-    those overlapping the ``window_bp`` bp centred on the variant.
+    those overlapping the ``window_bp`` bp around the variant's first base (``(window_bp - 1) // 2``
+    bp before it, ``window_bp // 2`` after it).
 
     The profile covers ``n_bins * bin_size`` bp centred in the ``width``-bp input window.
     """
     if window_bp is None:
         return slice(None)
-    first = (width - output.n_bins * output.bin_size) // 2
-    variant = variant_offset(width) - shift - first  # the variant's base, from the profile's start
-    low, high = (variant - window_bp // 2) // output.bin_size, (variant + window_bp // 2) // output.bin_size + 1
-    if high <= 0 or low >= output.n_bins:
-        raise ValueError(f"{output.name}: the variant (shifted {shift} bp) lies outside the profile's "
-                         f"{output.n_bins * output.bin_size} bp; use a smaller --max-shift")
+    if window_bp < 1:
+        raise ValueError(f"the profile window must be at least 1 bp, not {window_bp}")
+    span = output.n_bins * output.bin_size
+    variant = variant_offset(width) - shift - (width - span) // 2  # the variant, from the profile's start
+    if not 0 <= variant < span:
+        raise ValueError(f"{output.name}: the variant (windows shifted {shift} bp) lies outside the profile's "
+                         f"central {span} bp, so no bin covers it; use a smaller --max-shift")
+    low = (variant - (window_bp - 1) // 2) // output.bin_size
+    high = (variant + window_bp // 2) // output.bin_size + 1
     return slice(max(low, 0), min(high, output.n_bins))
 
 
 def _bins(entry: Entry, spec: OutputSpec, shift: int, window_bp: int | None) -> slice | None:
     if not spec.is_profile:
         return None
-    return profile_bins(spec, entry.inputs.width if window_bp else 0, shift, window_bp)
+    return profile_bins(spec, 0 if window_bp is None else entry.inputs.width, shift, window_bp)
 
 
 def score_outputs(entry: Entry, outputs: dict[str, np.ndarray], views: Views, n: int, rc_merge: Merge | None,
@@ -102,7 +106,7 @@ def score_outputs(entry: Entry, outputs: dict[str, np.ndarray], views: Views, n:
             per_shift = [_score_shift(score, spec, outputs[name], views, n, shift, rc_merge,
                                       _bins(entry, spec, shift, window_bp)) for shift in views.shifts]
             values = np.mean(per_shift, axis=0) if len(per_shift) > 1 else per_shift[0]
-            columns.update(zip(ScoreColumns(entry.name, name, score.name, spec.tasks).names, values.T))
+            columns.update(zip(ScoreColumns(entry.name, name, score.name, spec.tasks).names, values.T, strict=True))
     return columns
 
 
