@@ -31,7 +31,7 @@ from epizoo.contract import InputSpec
 
 from .files import sample
 from .genome import Genome
-from .intervals import read_bed, resize
+from .intervals import BedFormatError, read_bed, resize
 from .onehot import DNA
 from .tracks import BigWigTracks
 
@@ -81,6 +81,9 @@ class IntervalDataset(Dataset):
         One-hot encoding (see `epizoo.dataloaders.onehot.encode_bytes`).
     centring
         How to re-centre, see `epizoo.dataloaders.intervals.resize`.
+    allow_missing_tracks
+        Read bigWig signal missing for a chromosome (absent, or shorter than the FASTA's) as zeros,
+        with a warning, instead of raising `epizoo.dataloaders.tracks.TrackMismatchError`.
     """
 
     def __init__(
@@ -100,6 +103,7 @@ class IntervalDataset(Dataset):
         channels_first: bool = False,
         dtype: np.dtype | str = np.float32,
         centring: str = "kipoiseq",
+        allow_missing_tracks: bool = False,
     ) -> None:
         self.intervals_file = Path(intervals_file) if intervals_file is not None else None
         self.regions = read_bed(intervals_file) if intervals_file is not None else _no_regions()
@@ -109,7 +113,9 @@ class IntervalDataset(Dataset):
         )
         self.chroms = self.regions["chrom"].to_numpy(dtype=object)
         self.genome = fasta_file if isinstance(fasta_file, Genome) else Genome(fasta_file)
-        self.tracks = BigWigTracks(bigwig_files, track_names) if len(bigwig_files) else None
+        check_regions_in_genome(self.regions, self.genome, self.intervals_file)
+        self.tracks = (BigWigTracks(bigwig_files, track_names, self.genome, bool(allow_missing_tracks))
+                       if len(bigwig_files) else None)
         self.tracks_input = tracks_input
         self.cell_features = None if cell_features is None else np.asarray(cell_features, np.float32)
         self.region_features = None if region_features is None else np.asarray(region_features, np.float32)
@@ -205,6 +211,36 @@ class IntervalDataset(Dataset):
         if self.tracks_input is not None:
             return {self.tracks_input: np.ascontiguousarray(tracks)}
         return {self.seq_input: np.concatenate([seq, tracks], axis=1 if channels_first else 2)}
+
+
+def check_regions_in_genome(regions: pd.DataFrame, genome: Genome, path: Path | None) -> None:
+    """Every region must start on a chromosome of the genome.
+
+    A region wholly past its chromosome's end would be scored from an all-N window, and one on a
+    chromosome the FASTA lacks cannot be read: both are errors naming the file and the line.
+    Windows that only reach past an end stay, N-padded and flagged in ``metadata/padded``.
+
+    Raises
+    ------
+    BedFormatError
+        At the first such region (the message counts the others).
+    """
+    for chrom, rows in regions.groupby("chrom", sort=False):
+        if chrom not in genome.resolve:
+            first = rows.iloc[0]
+            raise BedFormatError(
+                f"{path}, line {first['line']}: chromosome {chrom!r} is not in {genome.path.name} "
+                f"({len(rows)} interval(s) on it). Fix: use the FASTA of the BED's genome build, or drop them."
+            )
+        length = genome.contig_length(chrom)
+        past = rows[rows["start"].to_numpy() >= length]
+        if len(past):
+            first = past.iloc[0]
+            raise BedFormatError(
+                f"{path}, line {first['line']}: {chrom}:{first['start']}-{first['end']} lies wholly past the end "
+                f"of {chrom} ({length:,} bp in {genome.path.name}); {len(past)} interval(s) do. Fix: check the "
+                "BED's genome build, or drop those intervals."
+            )
 
 
 def _combine_features(

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pysam
 
-from .files import is_gzip
+from .files import is_bcf, is_gzip
 from .genome import Genome
 
 # Reasons an allele is not scored (the `reason` column of a rejects file).
@@ -109,7 +109,8 @@ class VcfVariants:
     Parameters
     ----------
     vcf
-        VCF file: plain, gzip or bgzip.
+        VCF file: plain, gzip or bgzip; or BCF (read through pysam, each record as its VCF line;
+        record numbers then count as the lines they would have in the VCF).
     genome
         Reference genome. When given, alleles on chromosomes it lacks, outside a chromosome, or
         whose REF differs from it are rejected (``chr1``/``1`` naming is reconciled).
@@ -182,6 +183,9 @@ class VcfVariants:
 
     def read_header(self) -> list[str]:
         """The header lines (``##...`` and ``#CHROM``), read without the records."""
+        if is_bcf(self.path):
+            with pysam.VariantFile(str(self.path)) as bcf:
+                return str(bcf.header).splitlines()
         if self.region is not None:
             with pysam.TabixFile(str(self.path)) as tabix:
                 return list(tabix.header)
@@ -194,6 +198,9 @@ class VcfVariants:
 
     # -- reading -----------------------------------------------------------------------------
     def _lines(self) -> Iterator[tuple[int, str]]:
+        if is_bcf(self.path):
+            yield from self._bcf_lines()
+            return
         if self.region is not None:
             yield from self._region_lines()
             return
@@ -219,6 +226,32 @@ class VcfVariants:
                 return
             for line in tabix.fetch(region=self.region):
                 yield 0, line
+
+    def _bcf_lines(self) -> Iterator[tuple[int, str]]:
+        """A BCF's header and records as VCF text lines (pysam decodes them)."""
+        quiet = pysam.set_verbosity(0)  # htslib's note that an unindexed BCF has no index
+        try:
+            bcf = pysam.VariantFile(str(self.path))
+        finally:
+            pysam.set_verbosity(quiet)
+        with bcf:
+            header = str(bcf.header).splitlines()
+            yield from enumerate(header, start=1)
+            records = bcf if self.region is None else self._bcf_region(bcf)
+            for number, record in enumerate(records, start=len(header) + 1):
+                yield number, str(record).rstrip("\n")
+
+    def _bcf_region(self, bcf) -> Iterator:
+        chrom = self.region.split(":")[0]
+        if chrom not in bcf.header.contigs:
+            return iter(())
+        try:
+            return bcf.fetch(region=self.region)
+        except ValueError as error:
+            raise ValueError(
+                f"cannot read region {self.region} of {self.path}: it needs an index. "
+                f"Fix: run `bcftools index {self.path}`. ({error})"
+            ) from None
 
     # -- one record --------------------------------------------------------------------------
     def _alleles(self, line: str, number: int) -> Iterator[Variant]:

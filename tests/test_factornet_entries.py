@@ -59,7 +59,7 @@ def test_entry_descriptions_are_complete_and_kipoi_drop_in(model):
     assert info.cite_as and "hg19" in info.trained_on and "DGF" in info.trained_on
     assert [a.name for a in info.authors][:2] == ["Daniel Quang", "Xiaohui Xie"]
     loader = LocalSource(str(ZOO_ROOT)).get_dataloader_descr(f"FactorNet/{model}")
-    expected_args = {"intervals_file", "fasta_file", "dnase_file"}
+    expected_args = {"intervals_file", "fasta_file", "dnase_file", "allow_missing_tracks"}
     if "Unique35" in model:
         expected_args.add("mappability_file")
     if "meta" in model:
@@ -139,6 +139,7 @@ def test_dataloader_uses_kipois_factornet_centring_and_channel_order(shared_data
     np.testing.assert_array_equal(seq[0, :, 5], expected_dnase[:, 1])  # then DGF
 
 
+@pytest.mark.filterwarnings("ignore::epizoo.dataloaders.tracks.MissingTrackWarning")
 def test_gencode_flags_are_overlaps_of_the_input_interval(mirror, tmp_path):
     from epizoo.dataloaders.intervals import read_bed
     from epizoo.zoo.FactorNet.dataloader import GencodeUnique35DGF
@@ -150,7 +151,8 @@ def test_gencode_flags_are_overlaps_of_the_input_interval(mirror, tmp_path):
     bed.write_text(f"{first['chrom']}\t{first['start'] + 1}\t{first['start'] + 201}\n"
                    f"{first['chrom']}\t{first['start'] - 200}\t{first['start']}\nchr22\t100\t300\n")
     (tmp_path / "genome.fa").write_text(f">{first['chrom']}\n" + "A" * (int(first["end"]) + 2000) + "\n>chr22\n" + "C" * 1000 + "\n")
-    dataset = GencodeUnique35DGF(bed, tmp_path / "genome.fa", EXAMPLES / "dnase.bw", EXAMPLES / "mappability.bw")
+    dataset = GencodeUnique35DGF(bed, tmp_path / "genome.fa", EXAMPLES / "dnase.bw", EXAMPLES / "mappability.bw",
+                                 allow_missing_tracks=True)  # the bigWigs have chr22 only
     flags = next(dataset.batch_iter(batch_size=3))["inputs"]["meta_features"]
     assert flags.shape == (3, 6)
     assert flags[:, 0].tolist() == [1.0, 0.0, 0.0]  # cpg: overlap, touching only, other chromosome

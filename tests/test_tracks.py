@@ -1,10 +1,9 @@
-import logging
-
 import numpy as np
 import pyBigWig
 import pytest
 
-from epizoo.dataloaders.tracks import BigWigTracks
+from epizoo.dataloaders.genome import Genome
+from epizoo.dataloaders.tracks import BigWigTracks, MissingTrackWarning, TrackMismatchError
 
 
 @pytest.fixture
@@ -39,15 +38,30 @@ def test_past_the_end_reads_zero_and_names_are_reconciled(bigwigs):
     np.testing.assert_array_equal(values[1, :, 1], [0.5, 0.5, 0, 0])
 
 
-def test_missing_chromosome_reads_zeros_with_one_warning(bigwigs, caplog):
+def test_a_missing_chromosome_is_an_error_naming_the_file(bigwigs):
     tracks = BigWigTracks(bigwigs)
-    with caplog.at_level(logging.WARNING):
+    np.testing.assert_array_equal(tracks.values("chr1", 0, 1)[:, 1], 0.5)
+    with pytest.raises(TrackMismatchError, match=r"bigWig .*map.bw has no chromosome 'chr2'.*allow_missing_tracks"):
+        tracks.values("chr2", 0, 10)
+
+
+def test_allowed_missing_signal_reads_zeros_with_one_warning_per_file_and_chromosome(bigwigs):
+    tracks = BigWigTracks(bigwigs, allow_missing=True)
+    with pytest.warns(MissingTrackWarning) as caught:
         first = tracks.values("chr2", 0, 10)
         tracks.values("chr2", 10, 20)
     np.testing.assert_array_equal(first[:, 0], 9.0)
     np.testing.assert_array_equal(first[:, 1], 0.0)
-    warnings = [r for r in caplog.records if "not in bigWig" in r.message]
-    assert len(warnings) == 1 and "map.bw" in warnings[0].getMessage()
+    assert len(caught) == 1 and "map.bw" in str(caught[0].message)
+
+
+def test_a_chromosome_shorter_than_the_genome_is_an_error_with_both_lengths(bigwigs, tmp_path):
+    fasta = tmp_path / "genome.fa"
+    fasta.write_text(">chr1\n" + "ACGT" * 25 + "\n>chr2\n" + "A" * 80 + "\n")  # chr2: 80 bp, the bigWig's 50
+    tracks = BigWigTracks(bigwigs[:1], genome=Genome(fasta))
+    tracks.values("chr1", 0, 10)  # 100 bp in both
+    with pytest.raises(TrackMismatchError, match=r"dnase.bw's chromosome 'chr2' is 50 bp, shorter than the FASTA's 80 bp"):
+        tracks.values("chr2", 0, 10)
 
 
 def test_bad_paths_are_clear_errors(tmp_path, bigwigs):
@@ -60,8 +74,9 @@ def test_bad_paths_are_clear_errors(tmp_path, bigwigs):
         BigWigTracks([bigwigs[0]], names=["a", "b"])
 
 
+@pytest.mark.filterwarnings("ignore::epizoo.dataloaders.tracks.MissingTrackWarning")
 def test_span_reads_of_dense_windows_equal_per_window_reads(bigwigs):
-    tracks = BigWigTracks(bigwigs)
+    tracks = BigWigTracks(bigwigs, allow_missing=True)  # map.bw has no chr2
     starts = np.array([0, 3, 7, 30, 41, 90])  # dense: read as one span
     batch = tracks.values_batch(["chr1"] * 6, starts, 12)
     for row, start in enumerate(starts):

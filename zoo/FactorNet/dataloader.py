@@ -71,6 +71,9 @@ class FactorNetDataset(IntervalDataset):
     GENCODE_dir
         Folder with the six annotation BEDs; default: the authors' files through the store.
         Only for models that take GENCODE flags (``gencode=True``).
+    allow_missing_tracks
+        Read a bigWig's missing chromosome (or its part past a shorter chromosome's end) as zeros,
+        with a warning, instead of refusing it (`epizoo.dataloaders.tracks.TrackMismatchError`).
     """
 
     def __init__(
@@ -83,6 +86,7 @@ class FactorNetDataset(IntervalDataset):
         GENCODE_dir: str | Path | None = None,  # noqa: N803
         rnaseq: bool = False,
         gencode: bool = False,
+        allow_missing_tracks: bool = False,
     ) -> None:
         self.annotations = _gencode_annotations(GENCODE_dir) if gencode else None
         super().__init__(
@@ -90,7 +94,7 @@ class FactorNetDataset(IntervalDataset):
             bigwig_files=[_track_path(name, path) for name, path in tracks.items()],
             track_names=list(tracks),
             cell_features=_expression_pcs(cell_line, RNAseq_PC_file) if rnaseq else None,
-            feature_input="meta_features", centring="floor",
+            feature_input="meta_features", centring="floor", allow_missing_tracks=allow_missing_tracks,
         )
 
     def region_features_for(self, chroms, starts, ends) -> np.ndarray | None:
@@ -143,42 +147,45 @@ def _gencode_annotations(gencode_dir: str | Path | None) -> list[OverlapIndex]:
 class DGF(FactorNetDataset):
     """FactorNet models with the DNase track only (``onePeak_DGF``, ``multiTask_DGF``)."""
 
-    def __init__(self, intervals_file, fasta_file, dnase_file):
-        super().__init__(intervals_file, fasta_file, {"DGF": dnase_file})
+    def __init__(self, intervals_file, fasta_file, dnase_file, allow_missing_tracks=False):
+        super().__init__(intervals_file, fasta_file, {"DGF": dnase_file}, allow_missing_tracks=allow_missing_tracks)
 
 
 class Unique35DGF(FactorNetDataset):
     """Models with mappability and DNase (``onePeak_Unique35_DGF``)."""
 
-    def __init__(self, intervals_file, fasta_file, dnase_file, mappability_file=None):
-        super().__init__(intervals_file, fasta_file, {"Unique35": mappability_file, "DGF": dnase_file})
+    def __init__(self, intervals_file, fasta_file, dnase_file, mappability_file=None, allow_missing_tracks=False):
+        super().__init__(intervals_file, fasta_file, {"Unique35": mappability_file, "DGF": dnase_file},
+                         allow_missing_tracks=allow_missing_tracks)
 
 
 class MetaUnique35DGF(FactorNetDataset):
     """Models with expression PCs (``meta_RNAseq_Unique35_DGF``, ``meta_Unique35_DGF``)."""
 
     def __init__(self, intervals_file, fasta_file, dnase_file, mappability_file=None,
-                 cell_line=None, RNAseq_PC_file=None):  # noqa: N803
+                 cell_line=None, RNAseq_PC_file=None, allow_missing_tracks=False):  # noqa: N803
         super().__init__(intervals_file, fasta_file, {"Unique35": mappability_file, "DGF": dnase_file},
-                         cell_line=cell_line, RNAseq_PC_file=RNAseq_PC_file, rnaseq=True)
+                         cell_line=cell_line, RNAseq_PC_file=RNAseq_PC_file, rnaseq=True,
+                         allow_missing_tracks=allow_missing_tracks)
 
 
 class GencodeUnique35DGF(FactorNetDataset):
     """Models with GENCODE flags (``GENCODE_Unique35_DGF``)."""
 
-    def __init__(self, intervals_file, fasta_file, dnase_file, mappability_file=None, GENCODE_dir=None):  # noqa: N803
+    def __init__(self, intervals_file, fasta_file, dnase_file, mappability_file=None, GENCODE_dir=None,  # noqa: N803
+                 allow_missing_tracks=False):
         super().__init__(intervals_file, fasta_file, {"Unique35": mappability_file, "DGF": dnase_file},
-                         GENCODE_dir=GENCODE_dir, gencode=True)
+                         GENCODE_dir=GENCODE_dir, gencode=True, allow_missing_tracks=allow_missing_tracks)
 
 
 class MetaGencodeUnique35DGF(FactorNetDataset):
     """Models with expression PCs and GENCODE flags (``metaGENCODE_RNAseq_Unique35_DGF``)."""
 
     def __init__(self, intervals_file, fasta_file, dnase_file, mappability_file=None,
-                 cell_line=None, RNAseq_PC_file=None, GENCODE_dir=None):  # noqa: N803
+                 cell_line=None, RNAseq_PC_file=None, GENCODE_dir=None, allow_missing_tracks=False):  # noqa: N803
         super().__init__(intervals_file, fasta_file, {"Unique35": mappability_file, "DGF": dnase_file},
                          cell_line=cell_line, RNAseq_PC_file=RNAseq_PC_file, GENCODE_dir=GENCODE_dir,
-                         rnaseq=True, gencode=True)
+                         rnaseq=True, gencode=True, allow_missing_tracks=allow_missing_tracks)
 
 
 def dataloader_class(tracks: list[str], features: list[str]) -> str:

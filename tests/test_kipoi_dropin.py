@@ -1,0 +1,146 @@
+"""No silent wrong answers for Kipoi's FactorNet users (issue: a true drop-in for Kipoi).
+
+Each test runs the paths a user has (stock ``kipoi predict``, the Python API, ``score-variants``)
+on inputs that do not fit, and requires an error that names the file and the fix, or an
+explicitly requested fallback that warns.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pyBigWig
+import pytest
+
+from conftest import REPO
+
+EXAMPLES = REPO / "examples"
+FOXA1 = "FactorNet/FOXA1/onePeak_DGF"
+
+
+def _bigwig(path, chroms: dict[str, int]):
+    """A bigWig with the example DNase values on the chromosomes given (chr22 cut to its length)."""
+    source = pyBigWig.open(str(EXAMPLES / "dnase.bw"))
+    with pyBigWig.open(str(path), "w") as out:
+        out.addHeader(list(chroms.items()))
+        for chrom, length in chroms.items():
+            values = np.nan_to_num(source.values("chr22", 0, min(length, 300_000), numpy=True)) if chrom == "chr22" \
+                else np.ones(length)
+            out.addEntries(chrom, 0, values=values.astype(float).tolist(), span=1, step=1)
+    return path
+
+
+@pytest.fixture(scope="module")
+def misfit_tracks(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tracks")
+    return {"no_chr22": _bigwig(folder / "no_chr22.bw", {"chr1": 1000}),
+            "short_chr22": _bigwig(folder / "short_chr22.bw", {"chr22": 200_000})}
+
+
+MESSAGES = {"no_chr22": r"no_chr22.bw has no chromosome 'chr22' \(the FASTA's is 300,000 bp\)",
+            "short_chr22": r"short_chr22.bw's chromosome 'chr22' is 200,000 bp, shorter than the FASTA's 300,000 bp"}
+
+
+def _kipoi_predict(dnase, tmp_path, **extra):
+    args = {"intervals_file": str(EXAMPLES / "regions.bed"), "fasta_file": str(EXAMPLES / "genome.fa"),
+            "dnase_file": str(dnase), **extra}
+    return subprocess.run([sys.executable, "-m", "kipoi", "predict", f"zoo/{FOXA1}", "--source", "dir",
+                           "--dataloader_args", json.dumps(args), "-o", str(tmp_path / "preds.tsv")],
+                          cwd=REPO, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("kind", ["no_chr22", "short_chr22"])
+def test_a_bigwig_that_does_not_cover_the_genome_fails_kipoi_predict(mirror, tmp_path, misfit_tracks, kind):
+    result = _kipoi_predict(misfit_tracks[kind], tmp_path)
+    assert result.returncode != 0
+    assert __import__("re").search(MESSAGES[kind], result.stderr), result.stderr[-2000:]
+    assert "allow_missing_tracks" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["no_chr22", "short_chr22"])
+def test_a_bigwig_that_does_not_cover_the_genome_fails_the_python_api_and_score_variants(mirror, misfit_tracks, kind):
+    import epizoo
+    from epizoo.dataloaders.tracks import TrackMismatchError
+
+    model = epizoo.get_model(FOXA1)
+    with pytest.raises(TrackMismatchError, match=MESSAGES[kind]):
+        model.pipeline.predict({"intervals_file": str(EXAMPLES / "regions.bed"), "fasta_file": str(EXAMPLES / "genome.fa"),
+                                "dnase_file": str(misfit_tracks[kind])})
+    with pytest.raises(TrackMismatchError, match=MESSAGES[kind]):
+        epizoo.score_variants(FOXA1, EXAMPLES / "variants.vcf", EXAMPLES / "genome.fa",
+                              {"dnase_file": str(misfit_tracks[kind])})
+
+
+def test_zeros_asked_for_explicitly_warn_once_in_every_path(mirror, tmp_path, misfit_tracks):
+    import epizoo
+    from epizoo.dataloaders.tracks import MissingTrackWarning
+
+    result = _kipoi_predict(misfit_tracks["no_chr22"], tmp_path, allow_missing_tracks=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr.count("reading the missing signal as zeros") == 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = epizoo.score_variants(FOXA1, EXAMPLES / "variants.vcf", EXAMPLES / "genome.fa",
+                                      {"dnase_file": str(misfit_tracks["no_chr22"]), "allow_missing_tracks": True})
+    assert len(frame) == 47
+    assert sum(issubclass(w.category, MissingTrackWarning) for w in caught) == 1
+
+
+def test_an_interval_wholly_past_the_chromosome_end_is_refused_with_file_and_line(mirror, tmp_path):
+    import epizoo
+    from epizoo.dataloaders.intervals import BedFormatError
+
+    bed = tmp_path / "regions.bed"
+    bed.write_text("chr22\t1000\t1200\nchr22\t299900\t300100\nchr22\t310000\t310200\n")
+    args = {"intervals_file": str(bed), "fasta_file": str(EXAMPLES / "genome.fa"), "dnase_file": str(EXAMPLES / "dnase.bw")}
+    message = r"regions.bed, line 3: chr22:310000-310200 lies wholly past the end of chr22 \(300,000 bp in genome.fa\)"
+    with pytest.raises(BedFormatError, match=message):
+        epizoo.get_model(FOXA1).pipeline.predict(args)
+    result = subprocess.run([sys.executable, "-m", "kipoi", "predict", f"zoo/{FOXA1}", "--source", "dir",
+                             "--dataloader_args", json.dumps(args), "-o", str(tmp_path / "p.tsv")],
+                            cwd=REPO, capture_output=True, text=True)
+    assert result.returncode != 0 and __import__("re").search(message, result.stderr), result.stderr[-2000:]
+    # a window that only reaches past the end is kept, N-padded and flagged
+    bed.write_text("chr22\t1000\t1200\nchr22\t299900\t300100\n")
+    batch = next(epizoo.get_model(FOXA1).default_dataloader(**args).batch_iter(batch_size=4))
+    assert batch["metadata"]["padded"].tolist() == [False, True]
+
+
+def _bcf_and_vcf(tmp_path):
+    """The example's chr22 records as a VCF with its contig declared, and the same as BCF."""
+    import pysam
+
+    lines = (EXAMPLES / "variants.vcf").read_text().splitlines()
+    header = [l for l in lines if l.startswith("##") and not l.startswith("##contig")]
+    records = [l for l in lines if not l.startswith("#") and l.split("\t")[0] == "chr22" and "<" not in l.split("\t")[4]]
+    vcf = tmp_path / "v.vcf"
+    vcf.write_text("\n".join([*header, "##contig=<ID=chr22,length=300000>", lines[[l.startswith("#CHROM") for l in lines].index(True)],
+                              *records]) + "\n")
+    with pysam.VariantFile(str(vcf)) as source, pysam.VariantFile(str(tmp_path / "v.bcf"), "wb", header=source.header) as out:
+        for record in source:
+            out.write(record)
+    return vcf, tmp_path / "v.bcf"
+
+
+def test_a_bcf_is_read_as_its_vcf_in_score_variants_and_the_kipoi_form(mirror, tmp_path):
+    import epizoo
+    import pandas as pd
+
+    vcf, bcf = _bcf_and_vcf(tmp_path)
+    args = {"dnase_file": str(EXAMPLES / "dnase.bw")}
+    from_vcf = epizoo.score_variants(FOXA1, vcf, EXAMPLES / "genome.fa", args, scores=["diff"])
+    from_bcf = epizoo.score_variants(FOXA1, bcf, EXAMPLES / "genome.fa", args, scores=["diff"])
+    pd.testing.assert_frame_equal(from_bcf, from_vcf)
+    assert len(from_bcf) == 46 and from_bcf.attrs["summary"].n_rejected == from_vcf.attrs["summary"].n_rejected == 4
+    out = tmp_path / "effects.tsv"
+    result = subprocess.run([sys.executable, "-m", "kipoi", "predict", f"zoo/VariantEffects/{FOXA1}", "--source", "dir",
+                             "--dataloader_args", json.dumps({"vcf_file": str(bcf), "fasta_file": str(EXAMPLES / "genome.fa"),
+                                                              **args}), "-o", str(out)],
+                            cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = pd.read_csv(out, sep="\t")
+    assert len(table) == 50 and set(table["preds/variant/chrom"]) == {"chr22"}  # text, not BCF bytes
+    assert table["preds/variant/reason"].isna().sum() == 46
