@@ -261,15 +261,17 @@ def _no_regions() -> pd.DataFrame:
 
 
 def _metadata(chroms, starts, width, ids, padded) -> dict:
+    """Kipoi's ``ranges`` and the padding flags. Text is fixed-width unicode, as Kipoi's own
+    batching makes it: its HDF5 writer takes object arrays for ragged arrays, not for strings."""
     n = len(starts)
     if ids is None:
-        ids = np.array([f"{c}:{s}-{s + width}" for c, s in zip(chroms, starts)], dtype=object)
+        ids = [f"{c}:{s}-{s + width}" for c, s in zip(chroms, starts)]
     ranges = {
-        "chr": np.asarray(chroms, dtype=object),
+        "chr": np.asarray(chroms).astype(str),
         "start": starts,
         "end": starts + width,
-        "id": np.asarray(ids, dtype=object),
-        "strand": np.full(n, "*", dtype=object),
+        "id": np.asarray(ids).astype(str),
+        "strand": np.full(n, "*"),
     }
     return {"ranges": ranges, "padded": padded}
 

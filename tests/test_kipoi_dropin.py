@@ -144,3 +144,38 @@ def test_a_bcf_is_read_as_its_vcf_in_score_variants_and_the_kipoi_form(mirror, t
     table = pd.read_csv(out, sep="\t")
     assert len(table) == 50 and set(table["preds/variant/chrom"]) == {"chr22"}  # text, not BCF bytes
     assert table["preds/variant/reason"].isna().sum() == 46
+
+
+ENTRIES = {  # one entry of each kind, with its dataloader arguments, and the rows it writes
+    FOXA1: ({"intervals_file": "examples/regions.bed", "fasta_file": "examples/genome.fa",
+             "dnase_file": "examples/dnase.bw"}, 10),
+    "TFTransfer/JUND_finetuned": ({"intervals_file": "examples/dhs_regions.bed", "fasta_file": "examples/genome.fa"},
+                                  len((EXAMPLES / "dhs_regions.bed").read_text().splitlines())),
+    f"VariantEffects/{FOXA1}": ({"vcf_file": "examples/variants.vcf", "fasta_file": "examples/genome.fa",
+                                "dnase_file": "examples/dnase.bw"}, 53),
+}
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".tsv", ".parquet"])
+@pytest.mark.parametrize("entry", list(ENTRIES))
+def test_stock_kipoi_predict_writes_every_format_with_metadata(mirror, tmp_path, entry, suffix):
+    import h5py
+    import pandas as pd
+
+    args, n_rows = ENTRIES[entry]
+    out = tmp_path / f"preds{suffix}"
+    result = subprocess.run([sys.executable, "-m", "kipoi", "predict", f"zoo/{entry}", "--source", "dir",
+                             "--dataloader_args", json.dumps(args), "-m", "-o", str(out)],
+                            cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    if suffix == ".h5":
+        with h5py.File(out) as handle:
+            names = []
+            handle.visit(names.append)
+            datasets = [n for n in names if isinstance(handle[n], h5py.Dataset)]
+            assert all(len(handle[n]) == n_rows for n in datasets) and any(n.startswith("preds") for n in datasets)
+            if "metadata/ranges/chr" in datasets:
+                assert handle["metadata/ranges/chr"][0] == b"chr22"
+    else:
+        table = pd.read_csv(out, sep="\t") if suffix == ".tsv" else pd.read_parquet(out)
+        assert len(table) == n_rows and any(c.startswith("preds") for c in table.columns)

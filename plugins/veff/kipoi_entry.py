@@ -156,5 +156,6 @@ def allele_identity(alleles: list[Variant | RejectedAllele]) -> dict[str, np.nda
         for a in alleles
     ]
     columns = list(zip(*rows)) if rows else [()] * len(IDENTITY)
-    return {key: np.array(values, dtype=object) for key, values in zip(IDENTITY, columns)}
+    # fixed-width unicode, as Kipoi's batching makes text (its HDF5 writer needs it)
+    return {key: np.array(values, dtype=str) for key, values in zip(IDENTITY, columns)}
 
