@@ -20,6 +20,8 @@ and the entry's other arguments. Subclasses whose per-region features derive fro
 """
 from __future__ import annotations
 
+import inspect
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -86,6 +88,24 @@ class IntervalDataset(Dataset):
         with a warning, instead of raising `epizoo.dataloaders.tracks.TrackMismatchError`.
     """
 
+    def __new__(cls, *args, **kwargs):
+        """Refuse unknown or missing arguments by name, listing the valid ones (Kipoi passes a
+        user's dataloader arguments straight to the class, where a typo was a bare TypeError)."""
+        if not args and not kwargs:  # unpickling (worker processes) creates the object bare
+            return super().__new__(cls)
+        signature = inspect.signature(cls.__init__)
+        try:
+            signature.bind(None, *args, **kwargs)
+        except TypeError as error:
+            names = [name for name in signature.parameters if name != "self"]
+            given = set(names[:len(args)]) | set(kwargs)
+            required = [name for name in names if signature.parameters[name].default is inspect.Parameter.empty]
+            problems = [f"takes no argument {name!r}" for name in kwargs if name not in names]
+            problems += [f"needs {name!r}" for name in required if name not in given]
+            raise TypeError(f"{cls.__name__} {'; '.join(problems) or error}. Its arguments are {', '.join(names)} "
+                            f"(required: {', '.join(required)}). Fix: correct the dataloader arguments.") from None
+        return super().__new__(cls)
+
     def __init__(
         self,
         intervals_file: str | Path,
@@ -107,6 +127,8 @@ class IntervalDataset(Dataset):
     ) -> None:
         self.intervals_file = Path(intervals_file) if intervals_file is not None else None
         self.regions = read_bed(intervals_file) if intervals_file is not None else _no_regions()
+        if intervals_file is not None and not len(self.regions):
+            warnings.warn(f"no intervals in {intervals_file}: the predictions will be empty", stacklevel=2)
         self.width = int(width)
         self.starts, self.ends = resize(
             self.regions["start"].to_numpy(), self.regions["end"].to_numpy(), self.width, centring
@@ -148,8 +170,13 @@ class IntervalDataset(Dataset):
         drop_last: bool = False, **kwargs,
     ) -> Iterator[dict]:
         """Batches in BED order, built whole; shuffling or worker processes use Kipoi's path."""
+        if self.intervals_file is None:
+            raise ValueError(f"{type(self).__name__} needs intervals_file, a BED of the regions to predict "
+                             "(it was None). Fix: pass intervals_file in the dataloader arguments.")
         if shuffle or num_workers:
             return super().batch_iter(batch_size, shuffle, num_workers, drop_last, **kwargs)
+        if len(self) == 0:  # one empty batch, so that writers still write their header
+            return iter([self._region_batch(np.arange(0))])
         stop = len(self) - (len(self) % batch_size if drop_last else 0)
         return (
             self._region_batch(np.arange(i, min(i + batch_size, stop)))

@@ -179,3 +179,35 @@ def test_stock_kipoi_predict_writes_every_format_with_metadata(mirror, tmp_path,
     else:
         table = pd.read_csv(out, sep="\t") if suffix == ".tsv" else pd.read_parquet(out)
         assert len(table) == n_rows and any(c.startswith("preds") for c in table.columns)
+
+
+def test_an_empty_bed_says_so_and_writes_a_header_only_file(mirror, tmp_path):
+    bed = tmp_path / "empty.bed"
+    bed.write_text("")
+    args = {"intervals_file": str(bed), "fasta_file": str(EXAMPLES / "genome.fa"), "dnase_file": str(EXAMPLES / "dnase.bw")}
+    out = tmp_path / "preds.tsv"
+    result = subprocess.run([sys.executable, "-m", "kipoi", "predict", f"zoo/{FOXA1}", "--source", "dir",
+                             "--dataloader_args", json.dumps(args), "-m", "-o", str(out)],
+                            cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0 and f"no intervals in {bed}" in result.stderr, result.stderr[-2000:]
+    lines = out.read_text().splitlines()
+    assert len(lines) == 1 and "preds/0" in lines[0] and "metadata/ranges/chr" in lines[0]
+
+
+def test_dataloader_argument_mistakes_name_the_valid_arguments(mirror, tmp_path):
+    from epizoo.zoo.FactorNet.dataloader import DGF
+
+    with pytest.raises(TypeError, match=r"DGF takes no argument 'dnase_fle'; needs 'dnase_file'\. Its arguments are "
+                                        r"intervals_file, fasta_file, dnase_file, allow_missing_tracks"):
+        DGF(EXAMPLES / "regions.bed", EXAMPLES / "genome.fa", dnase_fle=EXAMPLES / "dnase.bw")
+    args = {"intervals_file": None, "fasta_file": str(EXAMPLES / "genome.fa"), "dnase_file": str(EXAMPLES / "dnase.bw")}
+    result = subprocess.run([sys.executable, "-m", "kipoi", "predict", f"zoo/{FOXA1}", "--source", "dir",
+                             "--dataloader_args", json.dumps(args), "-o", str(tmp_path / "p.tsv")],
+                            cwd=REPO, capture_output=True, text=True)
+    assert result.returncode != 0 and "DGF needs intervals_file, a BED of the regions" in result.stderr
+    del args["intervals_file"]
+    args["dnase_fle"] = args.pop("dnase_file")  # Kipoi drops the unknown name and then misses dnase_file
+    result = subprocess.run([sys.executable, "-m", "kipoi", "predict", f"zoo/{FOXA1}", "--source", "dir",
+                             "--dataloader_args", json.dumps({**args, "intervals_file": str(EXAMPLES / "regions.bed")}),
+                             "-o", str(tmp_path / "p.tsv")], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode != 0 and "DGF needs 'dnase_file'. Its arguments are" in result.stderr
