@@ -48,3 +48,16 @@ def test_fine_tuned_model_predicts_the_example_regions(tmp_path):
                                           "fasta_file": str(REPO / "examples" / "genome.fa")})
     assert predictions.shape == (113, 1) and np.isfinite(predictions).all()
     assert 0 <= predictions.min() and predictions.max() <= 1 and predictions.std() > 0
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_entry_names_its_data_by_file_and_checksum_not_by_path(entry, shared_data):
+    from epizoo.weights import sha256sum
+
+    folder = ZOO_ROOT / "TFTransfer" / entry
+    sha256 = yaml.safe_load((folder / "model.yaml").read_text())["args"]["weights"]["sha256"]
+    run = load_safetensors(folder / "weights.safetensors", sha256)[1]["run"]
+    assert run == yaml.safe_load((folder / "config.yaml").read_text())
+    assert run["data"]["labels"] == {"file": "labels.npz", "sha256": sha256sum(shared_data / "tf_binding" / "labels.npz")}
+    for path in (folder / "model.yaml", folder / "config.yaml"):
+        assert "/work/" not in path.read_text() and '": "/' not in path.read_text()

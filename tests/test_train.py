@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from epizoo.plugins.train.config import ConfigError, load_config
+from epizoo.weights import load_safetensors, sha256sum
 
 TINY_MODEL = {"conv_filters": 8, "lstm_units": 8, "dense_units": 16}
 
@@ -97,6 +98,12 @@ def test_factornet_learns_the_planted_motif_and_writes_a_checked_entry(tmp_path,
     assert model_yaml["schema"]["targets"]["column_labels"] == ["CTCF"]
     log = pd.read_csv(entry / "training_log.csv")
     assert log["val_loss"].notna().sum() >= 2
+    # provenance names the data by file name and checksum, never by a path of this machine
+    recorded = yaml.safe_load((entry / "config.yaml").read_text())
+    assert recorded["data"]["fasta"] == {"file": "genome.fa", "sha256": sha256sum(world.fasta)}
+    for text in ((entry / "config.yaml").read_text(), (entry / "model.yaml").read_text(),
+                 json.dumps(load_safetensors(entry / "weights.safetensors", None)[1])):
+        assert str(tmp_path) not in text and str(world.fasta.parent) not in text
 
 
 def test_bf16_autocast_on_cpu_and_multi_task(tmp_path, world, mirror):

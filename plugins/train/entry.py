@@ -20,7 +20,7 @@ import yaml
 from epizoo import __version__
 from epizoo.atomic import atomic_dir, write_text
 from epizoo.entries import copy_examples, render_template, write_expect
-from epizoo.weights import save_safetensors
+from epizoo.weights import save_safetensors, sha256sum
 
 from .config import RunConfig
 from .module import ZooModule
@@ -33,15 +33,16 @@ def write_trained_entry(out: Path, module: ZooModule, run: RunConfig, recipe: Re
                         test_metrics: dict[str, float], workdir: Path) -> Path:
     """Write the entry ``out`` for a trained ``module`` (replacing an older one)."""
     metrics = {k: float(v) for k, v in test_metrics.items() if np.isfinite(v)}
+    config = recorded_config(run)
     with atomic_dir(out) as folder:
         sha256 = save_safetensors(folder / "weights.safetensors", _stored(module.model.state_dict(), run),
-                                  _provenance(run, recipe, prepared, metrics))
+                                  _provenance(config, recipe, prepared, metrics))
         info = recipe.entry_info(run, prepared, metrics)
         values = {**info, "architecture": recipe.architecture, "sha256": sha256, "recipe": run.recipe,
-                  "config": run.to_dict(), "test_metrics": metrics}
+                  "config": config, "test_metrics": metrics}
         write_text(folder / "model.yaml", render_template(TEMPLATE, _json_safe(values)))
         write_text(folder / "dataloader.yaml", info["dataloader_yaml"])
-        write_text(folder / "config.yaml", yaml.safe_dump(_json_safe(run.to_dict()), sort_keys=False))
+        write_text(folder / "config.yaml", yaml.safe_dump(config, sort_keys=False))
         write_text(folder / "metrics.json", json.dumps(metrics, indent=1) + "\n")
         copy_examples(recipe.example_files(), folder / "example_files")
         _copy_logs(workdir, folder)
@@ -55,13 +56,38 @@ def _stored(state: dict, run: RunConfig) -> dict:
     return {name: value.to(dtype) if value.is_floating_point() else value for name, value in state.items()}
 
 
-def _provenance(run: RunConfig, recipe: Recipe, prepared: Prepared, metrics: dict[str, float]) -> dict:
+def recorded_config(run: RunConfig) -> dict:
+    """The run's configuration as provenance: each file by its name and sha256 (a folder, such as
+    a pre-trained entry, by its name and its weights' sha256), never by a path of this machine."""
+    return _json_safe(_named(run.to_dict()))
+
+
+def _named(value):
+    if isinstance(value, Path):
+        return file_reference(value)
+    if isinstance(value, dict):
+        return {key: _named(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_named(item) for item in value]
+    return value
+
+
+def file_reference(path: Path) -> dict:
+    """``{file, sha256}`` of a file, ``{entry, weights_sha256}`` of an entry folder, else ``{name}``."""
+    if path.is_file():
+        return {"file": path.name, "sha256": sha256sum(path)}
+    if (path / "weights.safetensors").is_file():
+        return {"entry": path.name, "weights_sha256": sha256sum(path / "weights.safetensors")}
+    return {"name": path.name}
+
+
+def _provenance(config: dict, recipe: Recipe, prepared: Prepared, metrics: dict[str, float]) -> dict:
     """What the weights file records about how it was made (gReLU-style provenance)."""
     return _json_safe({
         "architecture": recipe.architecture,
         "config": prepared.model_config,
-        "recipe": run.recipe,
-        "run": run.to_dict(),
+        "recipe": config["recipe"],
+        "run": config,
         "data": prepared.description,
         "task_names": prepared.task_names,
         "test_metrics": metrics,
