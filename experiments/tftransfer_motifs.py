@@ -42,8 +42,9 @@ def trained_and_initial(entry: Path) -> tuple[torch.nn.Module, torch.nn.Module]:
 
 def correctly_predicted(entry: Path, model: torch.nn.Module) -> tuple[torch.Tensor, str]:
     """One-hot sequences of the entry's regions that it predicts correctly, and its TF."""
-    run = load_config(entry / "config.yaml")
-    run.model.pretrained = None  # the sample is the run's own; its pre-training is not needed
+    # the files by their checksums (EPIZOO_MIRROR); the sample is the run's own, so its
+    # pre-training is not needed
+    run = load_config(entry / "config.yaml", {"model.pretrained": None})
     prepared = TFTransferRecipe().prepare(run)
     samples = [prepared.train_epoch(0), prepared.valid, prepared.test]
     windows = pd.concat([s.windows[~s.windows["reverse"]] for s in samples], ignore_index=True)

@@ -58,6 +58,15 @@ def test_entry_names_its_data_by_file_and_checksum_not_by_path(entry, shared_dat
     sha256 = yaml.safe_load((folder / "model.yaml").read_text())["args"]["weights"]["sha256"]
     run = load_safetensors(folder / "weights.safetensors", sha256)[1]["run"]
     assert run == yaml.safe_load((folder / "config.yaml").read_text())
-    assert run["data"]["labels"] == {"file": "labels.npz", "sha256": sha256sum(shared_data / "tf_binding" / "labels.npz")}
+    labels = shared_data / "tf_binding" / "labels.npz"
+    assert run["data"]["labels"] == {"file": "labels.npz", "sha256": sha256sum(labels), "bytes": labels.stat().st_size}
     for path in (folder / "model.yaml", folder / "config.yaml"):
         assert "/work/" not in path.read_text() and '": "/' not in path.read_text()
+
+
+def test_a_recorded_configuration_loads_again_with_its_files_found_by_checksum(mirror):
+    from epizoo.plugins.train.config import load_config
+
+    run = load_config(ZOO_ROOT / "TFTransfer" / "JUND_finetuned" / "config.yaml", {"model.pretrained": None})
+    assert run.data.labels.name == "labels.npz" and run.data.labels.is_file()
+    assert run.data.sequences.read_bytes()[:2] == b"\x1f\x8b"

@@ -100,7 +100,8 @@ def test_factornet_learns_the_planted_motif_and_writes_a_checked_entry(tmp_path,
     assert log["val_loss"].notna().sum() >= 2
     # provenance names the data by file name and checksum, never by a path of this machine
     recorded = yaml.safe_load((entry / "config.yaml").read_text())
-    assert recorded["data"]["fasta"] == {"file": "genome.fa", "sha256": sha256sum(world.fasta)}
+    assert recorded["data"]["fasta"] == {"file": "genome.fa", "sha256": sha256sum(world.fasta),
+                                         "bytes": world.fasta.stat().st_size}
     for text in ((entry / "config.yaml").read_text(), (entry / "model.yaml").read_text(),
                  json.dumps(load_safetensors(entry / "weights.safetensors", None)[1])):
         assert str(tmp_path) not in text and str(world.fasta.parent) not in text

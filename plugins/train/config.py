@@ -179,6 +179,8 @@ def _coerce(kind, value, where: str, base: Path | None = None):
 
 def _scalar(kind, value, where: str, base: Path | None):
     if kind is Path:
+        if isinstance(value, Mapping):
+            return _recorded_file(value, where, base)
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a path, got {value!r}")
         path = Path(value).expanduser()
@@ -202,6 +204,24 @@ def _scalar(kind, value, where: str, base: Path | None):
     if kind is Any:
         return value
     raise ConfigError(f"{where}: unsupported type {kind}")
+
+
+def _recorded_file(reference: Mapping[str, Any], where: str, base: Path | None) -> Path:
+    """The file that a recorded configuration names by ``{file, sha256[, bytes]}`` (an entry's
+    config.yaml): the one of that name beside the configuration, else any file with that
+    checksum in the ``EPIZOO_MIRROR`` folders."""
+    from epizoo.weights import FileRef, WeightStore, sha256sum
+
+    if "sha256" not in reference:
+        raise ConfigError(f"{where}: {dict(reference)} names a folder, not a file by its checksum; give its path")
+    beside = (base or Path(".")) / str(reference.get("file", ""))
+    if beside.is_file() and sha256sum(beside) == reference["sha256"]:
+        return beside
+    found = WeightStore().find_in_mirrors(FileRef(sha256=reference["sha256"], bytes=reference.get("bytes")))
+    if found is None:
+        raise ConfigError(f"{where}: {reference.get('file')} (sha256 {reference['sha256']}) is in no mirror. Fix: "
+                          "set EPIZOO_MIRROR to a folder that holds it, or give its path")
+    return found
 
 
 def _set_dotted(raw: dict, dotted: str, value) -> None:

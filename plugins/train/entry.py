@@ -73,9 +73,10 @@ def _named(value):
 
 
 def file_reference(path: Path) -> dict:
-    """``{file, sha256}`` of a file, ``{entry, weights_sha256}`` of an entry folder, else ``{name}``."""
+    """``{file, sha256, bytes}`` of a file, ``{entry, weights_sha256}`` of an entry folder, else
+    ``{name}``. (The size lets `epizoo.weights` find the file in a mirror without hashing others.)"""
     if path.is_file():
-        return {"file": path.name, "sha256": sha256sum(path)}
+        return {"file": path.name, "sha256": sha256sum(path), "bytes": path.stat().st_size}
     if (path / "weights.safetensors").is_file():
         return {"entry": path.name, "weights_sha256": sha256sum(path / "weights.safetensors")}
     return {"name": path.name}
