@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from .contract import Contract, ContractError, InputSpec
+from .dataloaders.onehot import encode_bytes
 from .prediction import predict
 from .registry import get_contract, get_model, get_model_description, model_yaml, resolve
 
@@ -142,14 +143,14 @@ def _example_inputs(contract: Contract, n: int = 2, seed: int = 0) -> dict[str, 
 
 
 def _one_hot(rng: np.random.Generator, shape: tuple[int, ...], spec: InputSpec) -> np.ndarray:
-    """Random bases in the alphabet's channels, random values in the track channels."""
-    values = rng.random(shape, dtype=np.float32)
-    channels = 1 if spec.channels_first else 2
-    letters = len(spec.alphabet)
-    bases = np.moveaxis(values, channels, -1)  # a view: (n, length, channels)
-    picked = rng.integers(0, letters, bases.shape[:2])
-    bases[..., :letters] = np.eye(letters, dtype=np.float32)[picked]
-    return values
+    """Random bases of the alphabet (encoded as the entry's dataloader would), then random values
+    in the track channels."""
+    length = shape[2] if spec.channels_first else shape[1]
+    letters = rng.choice(np.frombuffer(spec.alphabet.encode(), np.uint8), (shape[0], length))
+    bases = encode_bytes(letters, alphabet=spec.alphabet, n_value=spec.n_value, channels_first=spec.channels_first)
+    tracks = rng.random((shape[0], len(spec.tracks), length) if spec.channels_first
+                        else (shape[0], length, len(spec.tracks)), dtype=np.float32)
+    return np.concatenate([bases, tracks], axis=1 if spec.channels_first else 2)
 
 
 def _check_served_inputs(kipoi_model, contract: Contract, report: CheckReport) -> None:

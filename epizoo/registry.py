@@ -73,12 +73,12 @@ def model_yaml(model: str | Path) -> dict:
     folder = root / name
     if (folder / "model.yaml").exists():
         return yaml.safe_load((folder / "model.yaml").read_text())
-    from jinja2 import Template
+    from epizoo.entries import render_template
 
     group = _group_root(folder)
     table = _group_table(group)
     row = table[table["model"] == str(folder.relative_to(group))].iloc[0].to_dict()
-    return yaml.safe_load(Template((group / "model-template.yaml").read_text()).render(**row))
+    return yaml.safe_load(render_template(group / "model-template.yaml", row))
 
 
 def get_contract(model: str | Path, dataloader_inputs=None):

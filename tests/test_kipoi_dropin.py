@@ -7,6 +7,7 @@ explicitly requested fallback that warns.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import warnings
@@ -56,7 +57,7 @@ def _kipoi_predict(dnase, tmp_path, **extra):
 def test_a_bigwig_that_does_not_cover_the_genome_fails_kipoi_predict(mirror, tmp_path, misfit_tracks, kind):
     result = _kipoi_predict(misfit_tracks[kind], tmp_path)
     assert result.returncode != 0
-    assert __import__("re").search(MESSAGES[kind], result.stderr), result.stderr[-2000:]
+    assert re.search(MESSAGES[kind], result.stderr), result.stderr[-2000:]
     assert "allow_missing_tracks" in result.stderr
 
 
@@ -102,7 +103,7 @@ def test_an_interval_wholly_past_the_chromosome_end_is_refused_with_file_and_lin
     result = subprocess.run([sys.executable, "-m", "kipoi", "predict", f"zoo/{FOXA1}", "--source", "dir",
                              "--dataloader_args", json.dumps(args), "-o", str(tmp_path / "p.tsv")],
                             cwd=REPO, capture_output=True, text=True)
-    assert result.returncode != 0 and __import__("re").search(message, result.stderr), result.stderr[-2000:]
+    assert result.returncode != 0 and re.search(message, result.stderr), result.stderr[-2000:]
     # a window that only reaches past the end is kept, N-padded and flagged
     bed.write_text("chr22\t1000\t1200\nchr22\t299900\t300100\n")
     batch = next(epizoo.get_model(FOXA1).default_dataloader(**args).batch_iter(batch_size=4))

@@ -25,6 +25,7 @@ from epizoo import predict
 from epizoo.check import check_entry
 from epizoo.contract import InputSpec, reverse_complement_inputs
 from epizoo.dataloaders.genome import Genome
+from epizoo.dataloaders.onehot import one_hot_encode as one_hot
 from epizoo.weights import save_safetensors
 
 EXAMPLES = REPO / "examples"
@@ -200,10 +201,6 @@ def test_shift_averaging_equals_the_mean_of_separately_computed_shifted_scores(e
         for label, expected in (("jsd", jsd), ("log2fc", log2fc)):
             got = frame.loc[row, [f"{name}/output/{t}/{label}" for t in "AT"]].to_numpy(dtype=float)
             np.testing.assert_allclose(got, np.mean(expected, 0), atol=1e-6)
-
-
-def one_hot(sequence: str) -> np.ndarray:
-    return np.eye(4, dtype=np.float32)[["ACGT".index(b) for b in sequence]]
 
 
 def _jsd(p: np.ndarray, q: np.ndarray) -> np.ndarray:

@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial.distance import jensenshannon
 from scipy.special import softmax
 
 from epizoo.contract import OutputSpec
@@ -144,13 +145,8 @@ def distribution(profile: np.ndarray, kind: str) -> np.ndarray:
 
 
 def jensen_shannon_distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """sqrt of the Jensen-Shannon divergence (base 2) of distributions over the last axis."""
-    m = (p + q) / 2
-
-    def kl(a: np.ndarray) -> np.ndarray:
-        return np.sum(np.where(a > 0, a * np.log2(np.where(a > 0, a, 1) / np.where(m > 0, m, 1)), 0), axis=-1)
-
-    return np.sqrt(np.clip((kl(p) + kl(q)) / 2, 0, None))
+    """The Jensen-Shannon distance (base 2, in [0, 1]) of distributions over the last axis."""
+    return jensenshannon(p, q, base=2, axis=-1)
 
 
 PROBABILITY = frozenset({"probability"})
