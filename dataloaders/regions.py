@@ -7,8 +7,8 @@ to the model's input width and returns, per region:
   (FactorNet's layout) or, with ``tracks_input``, as an input of their own;
 * a feature vector (``feature_input``): the per-cell-type vector (e.g. expression PCs), then the
   per-region features (e.g. annotation overlap flags), concatenated in that order;
-* metadata: ``ranges`` (the window, as Kipoi's ``GenomicRanges``) and ``padded`` (the window ran
-  past a chromosome end and was N-padded).
+* metadata: ``ranges`` (the window, as Kipoi's ``GenomicRanges``, with the strand of a 6-column
+  BED) and ``padded`` (the window ran past a chromosome end and was N-padded).
 
 Kipoi drives it through ``batch_iter``, which here builds whole batches with one gather per
 chromosome instead of collating per-sample dictionaries (the per-sample path, ``__getitem__``,
@@ -201,7 +201,8 @@ class IntervalDataset(Dataset):
                 self.chroms[rows], regions["start"].to_numpy(), regions["end"].to_numpy()
             )
         ids = regions["name"].to_numpy() if "name" in regions else None
-        return self._batch(self.chroms[rows], self.starts[rows], region_features, ids)
+        strands = regions["strand"].to_numpy() if "strand" in regions else None
+        return self._batch(self.chroms[rows], self.starts[rows], region_features, ids, strands)
 
     def batch_for_windows(
         self,
@@ -220,7 +221,7 @@ class IntervalDataset(Dataset):
         region_features = self.region_features_for(chroms, starts, starts + self.width)
         return self._batch(chroms, starts, region_features, ids)
 
-    def _batch(self, chroms, starts, region_features, ids) -> dict:
+    def _batch(self, chroms, starts, region_features, ids, strands=None) -> dict:
         seq, padded = self.genome.one_hot_batch(chroms, starts, self.width, **self.encoding)
         inputs = {self.seq_input: seq}
         if self.tracks is not None:
@@ -229,7 +230,7 @@ class IntervalDataset(Dataset):
         features = _combine_features(self.cell_features, region_features, len(starts))
         if features is not None:
             inputs[self.feature_input] = features
-        return {"inputs": inputs, "metadata": _metadata(chroms, starts, self.width, ids, padded)}
+        return {"inputs": inputs, "metadata": _metadata(chroms, starts, self.width, ids, strands, padded)}
 
     def _place_tracks(self, seq: np.ndarray, tracks: np.ndarray) -> dict:
         channels_first = self.encoding["channels_first"]
@@ -287,9 +288,10 @@ def _no_regions() -> pd.DataFrame:
                          "end": pd.Series(dtype=np.int64), "line": pd.Series(dtype=np.int64)})
 
 
-def _metadata(chroms, starts, width, ids, padded) -> dict:
-    """Kipoi's ``ranges`` and the padding flags. Text is fixed-width unicode, as Kipoi's own
-    batching makes it: its HDF5 writer takes object arrays for ragged arrays, not for strings."""
+def _metadata(chroms, starts, width, ids, strands, padded) -> dict:
+    """Kipoi's ``ranges`` (the strand a BED6 gives, else ``*``) and the padding flags. Text is
+    fixed-width unicode, as Kipoi's own batching makes it: its HDF5 writer takes object arrays for
+    ragged arrays, not for strings."""
     n = len(starts)
     if ids is None:
         ids = [f"{c}:{s}-{s + width}" for c, s in zip(chroms, starts)]
@@ -298,7 +300,7 @@ def _metadata(chroms, starts, width, ids, padded) -> dict:
         "start": starts,
         "end": starts + width,
         "id": np.asarray(ids).astype(str),
-        "strand": np.full(n, "*"),
+        "strand": np.full(n, "*") if strands is None else np.asarray(strands).astype(str),
     }
     return {"ranges": ranges, "padded": padded}
 

@@ -67,7 +67,7 @@ def run(model: FactorNet, seq: np.ndarray, meta: np.ndarray | None) -> tuple[np.
     with torch.no_grad():
         x = torch.from_numpy(seq)
         m = None if meta is None else torch.from_numpy(meta)
-        return model(x, m).numpy(), model.strand_logits(x, m).numpy()
+        return model(x, meta_features=m).numpy(), model.strand_logits(x, m).numpy()
 
 
 # --------------------------------------------------------------------------- converter, torch only

@@ -151,7 +151,7 @@ def test_gencode_flags_are_overlaps_of_the_input_interval(mirror, tmp_path):
     bed.write_text(f"{first['chrom']}\t{first['start'] + 1}\t{first['start'] + 201}\n"
                    f"{first['chrom']}\t{first['start'] - 200}\t{first['start']}\nchr22\t100\t300\n")
     (tmp_path / "genome.fa").write_text(f">{first['chrom']}\n" + "A" * (int(first["end"]) + 2000) + "\n>chr22\n" + "C" * 1000 + "\n")
-    dataset = GencodeUnique35DGF(bed, tmp_path / "genome.fa", EXAMPLES / "dnase.bw", EXAMPLES / "mappability.bw",
+    dataset = GencodeUnique35DGF(bed, tmp_path / "genome.fa", EXAMPLES / "dnase.bw", mappability_file=EXAMPLES / "mappability.bw",
                                  allow_missing_tracks=True)  # the bigWigs have chr22 only
     flags = next(dataset.batch_iter(batch_size=3))["inputs"]["meta_features"]
     assert flags.shape == (3, 6)

@@ -199,7 +199,7 @@ def test_dataloader_argument_mistakes_name_the_valid_arguments(mirror, tmp_path)
     from epizoo.zoo.FactorNet.dataloader import DGF
 
     with pytest.raises(TypeError, match=r"DGF takes no argument 'dnase_fle'; needs 'dnase_file'\. Its arguments are "
-                                        r"intervals_file, fasta_file, dnase_file, allow_missing_tracks"):
+                                        r"intervals_file, fasta_file, dnase_file, use_linecache, allow_missing_tracks"):
         DGF(EXAMPLES / "regions.bed", EXAMPLES / "genome.fa", dnase_fle=EXAMPLES / "dnase.bw")
     args = {"intervals_file": None, "fasta_file": str(EXAMPLES / "genome.fa"), "dnase_file": str(EXAMPLES / "dnase.bw")}
     result = subprocess.run([sys.executable, "-m", "kipoi", "predict", f"zoo/{FOXA1}", "--source", "dir",
@@ -212,3 +212,104 @@ def test_dataloader_argument_mistakes_name_the_valid_arguments(mirror, tmp_path)
                              "--dataloader_args", json.dumps({**args, "intervals_file": str(EXAMPLES / "regions.bed")}),
                              "-o", str(tmp_path / "p.tsv")], cwd=REPO, capture_output=True, text=True)
     assert result.returncode != 0 and "DGF needs 'dnase_file'. Its arguments are" in result.stderr
+
+
+# -- Kipoi's FactorNet input forms (item 6) ------------------------------------------------------
+KIPOI_SCRIPT = """
+import json, sys
+import kipoi
+import numpy as np
+
+model = kipoi.get_model("FactorNet/FOXA1/onePeak_DGF")
+examples = sys.argv[1]
+dl = model.default_dataloader(intervals_file=f"{examples}/stranded.bed", fasta_file=f"{examples}/genome.fa",
+                              dnase_file=f"{examples}/dnase.bw", use_linecache=True)
+batch = next(dl.batch_iter(batch_size=4))
+seq = batch["inputs"]["seq"]
+seq_rc = np.concatenate([seq[:, ::-1, 3::-1], seq[:, ::-1, 4:]], axis=-1)  # Kipoi's dataloader's seq_rc
+ranges, ranges_rc = batch["metadata"]["ranges"], batch["metadata"]["ranges_rc"]
+print(json.dumps({"list": model.predict_on_batch([seq, seq_rc]).tolist(),
+                  "mapping": model.predict_on_batch(batch["inputs"]).tolist(),
+                  "strand": list(ranges["strand"]), "strand_rc": list(ranges_rc["strand"]),
+                  "same_window": bool((ranges["start"] == ranges_rc["start"]).all())}))
+"""
+
+
+def test_a_script_written_for_kipois_factornet_entry_runs_unchanged(mirror, tmp_path):
+    import os
+
+    folder = tmp_path / "examples"
+    folder.mkdir()
+    for name in ("genome.fa", "dnase.bw"):
+        (folder / name).symlink_to(EXAMPLES / name)
+    rows = [line.split("\t")[:3] for line in (EXAMPLES / "regions.bed").read_text().splitlines()[:4]]
+    (folder / "stranded.bed").write_text("".join(f"{c}\t{s}\t{e}\tr{k}\t0\t{'+-'[k % 2]}\n"
+                                                 for k, (c, s, e) in enumerate(rows)))
+    env = {**os.environ, "HOME": str(tmp_path / "home")}
+    subprocess.run([sys.executable, "-m", "epizoo", "source", "register", "--default"], env=env, check=True,
+                   capture_output=True)
+    result = subprocess.run([sys.executable, "-c", KIPOI_SCRIPT, str(folder)], env=env, cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    np.testing.assert_array_equal(out["list"], out["mapping"])
+    assert out["strand"] == ["+", "-", "+", "-"] and out["strand_rc"] == ["-"] * 4 and out["same_window"]
+
+
+def _foxa1_batch(n=3):
+    import epizoo
+
+    model = epizoo.get_model(FOXA1)
+    dl = model.default_dataloader(intervals_file=str(EXAMPLES / "regions.bed"), fasta_file=str(EXAMPLES / "genome.fa"),
+                                  dnase_file=str(EXAMPLES / "dnase.bw"))
+    return model, next(dl.batch_iter(batch_size=n))["inputs"]
+
+
+def _kipoi_seq_rc(seq: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.concatenate([seq[:, ::-1, 3::-1], seq[:, ::-1, 4:]], axis=-1))
+
+
+def test_a_seq_rc_that_is_not_the_reverse_strand_is_refused(mirror):
+    model, inputs = _foxa1_batch()
+    seq = inputs["seq"]
+    stale = _kipoi_seq_rc(seq)
+    mutated = seq.copy()
+    mutated[1, 500, :4] = mutated[1, 500, [1, 2, 3, 0]]  # a substitution on the forward strand only
+    with pytest.raises(ValueError, match=r"seq_rc is not the reverse complement of seq \(first in batch row 1, 1 row"):
+        model.predict_on_batch([mutated, stale])
+    with pytest.raises(ValueError, match=r"the second input is seq_rc .* got \(3, 8\)"):
+        model.predict_on_batch([seq, np.zeros((3, 8), np.float32)])
+    with pytest.raises(ValueError, match="this FactorNet takes no meta_features"):
+        model.predict_on_batch({"seq": seq, "meta_features": np.zeros((3, 8), np.float32)})
+
+
+def test_kipois_three_input_form_equals_the_mapping_for_meta_models(mirror):
+    import epizoo
+
+    model = epizoo.get_model("FactorNet/EGR1/meta_RNAseq_Unique35_DGF")
+    dl = model.default_dataloader(intervals_file=str(EXAMPLES / "regions.bed"), fasta_file=str(EXAMPLES / "genome.fa"),
+                                  dnase_file=str(EXAMPLES / "dnase.bw"), mappability_file=str(EXAMPLES / "mappability.bw"),
+                                  cell_line="hepg2")
+    inputs = next(dl.batch_iter(batch_size=3))["inputs"]
+    listed = model.predict_on_batch([inputs["seq"], _kipoi_seq_rc(inputs["seq"]), inputs["meta_features"]])
+    np.testing.assert_array_equal(listed, model.predict_on_batch(inputs))
+
+
+def test_cell_lines_follow_kipois_rules(mirror, tmp_path):
+    from epizoo.zoo.FactorNet.dataloader import GencodeUnique35DGF, MetaUnique35DGF
+
+    common = dict(intervals_file=EXAMPLES / "regions.bed", fasta_file=EXAMPLES / "genome.fa",
+                  dnase_file=EXAMPLES / "dnase.bw", mappability_file=EXAMPLES / "mappability.bw")
+    hepg2 = MetaUnique35DGF(**common, cell_line="HepG2").cell_features
+    np.testing.assert_array_equal(MetaUnique35DGF(**common, cell_line="hepG2").cell_features, hepg2)
+    pc3 = MetaUnique35DGF(**common, cell_line="pc-3").cell_features
+    assert pc3.shape == (8,) and not np.array_equal(pc3, hepg2)
+    other = tmp_path / "meta.txt"
+    other.write_text("".join(f"{k}\tGEPC{k + 1}\n" for k in range(8)))
+    with pytest.warns(UserWarning, match="using cell_line 'HepG2'.* ignoring .*meta.txt, as Kipoi"):
+        both = MetaUnique35DGF(**common, cell_line="HepG2", RNAseq_PC_file=other).cell_features
+    np.testing.assert_array_equal(both, hepg2)
+    with pytest.raises(ValueError, match="unknown cell_line 'HepG3'"):
+        MetaUnique35DGF(**common, cell_line="HepG3")
+    gencode = GencodeUnique35DGF(**common, cell_line="K562", use_linecache=False)  # Kipoi's signature
+    assert gencode.cell_features is None

@@ -13,10 +13,11 @@ Every size and activation is a constructor argument, so one class covers all rel
 (5 or 6 input channels, 32-128 filters, 0/6/8/14 meta features, 1 or 19 tasks). The converter
 ``epizoo.conversion.factornet.read_keras1_factornet`` reads them from ``model.json``.
 
-Input convention (Kipoi drop-in): ``forward(seq, meta_features=None)`` takes the forward strand
-only, ``seq`` of shape (batch, L, 4 + n_tracks), channels last, bases in A, C, G, T order followed
-by the tracks; the module builds the reverse complement itself (spec §2.3: ``seq[::-1, ::-1]`` on
-the bases, tracks reversed in position only). The LSTM is implemented here because the Keras-1
+Input convention (Kipoi drop-in): ``forward(seq, seq_rc=None, meta_features=None)`` takes the
+forward strand ``seq`` of shape (batch, L, 4 + n_tracks), channels last, bases in A, C, G, T order
+followed by the tracks; the module builds the reverse complement itself (spec §2.3:
+``seq[::-1, ::-1]`` on the bases, tracks reversed in position only). Kipoi's list form
+``[seq, seq_rc(, meta_features)]`` is accepted, its ``seq_rc`` checked against that strand. The LSTM is implemented here because the Keras-1
 default gate activation, ``hard_sigmoid`` = clip(0.2 x + 0.5, 0, 1), is not available in
 ``torch.nn.LSTM``.
 """
@@ -290,10 +291,36 @@ class FactorNet(nn.Module):
         probs = self._out_act(self.strand_logits(both, meta))
         return 0.5 * (probs[:batch] + probs[batch:])  # Keras-1 Merge(mode='ave')
 
-    def forward(self, seq: torch.Tensor, meta_features: torch.Tensor | None = None) -> torch.Tensor:
-        """Averaged strand probabilities (batch, n_tasks) for a forward-strand batch (batch, L, C)."""
+    def forward(self, seq: torch.Tensor, seq_rc: torch.Tensor | None = None,
+                meta_features: torch.Tensor | None = None) -> torch.Tensor:
+        """Averaged strand probabilities (batch, n_tasks) for a forward-strand batch (batch, L, C).
+
+        ``seq_rc`` is accepted for Kipoi's input form ``[seq, seq_rc(, meta_features)]``; the
+        module builds the reverse strand itself, so a given ``seq_rc`` must be exactly that strand.
+        """
         if seq.dim() != 3 or tuple(seq.shape[1:]) != (self.seq_len, self.n_channels):
             raise ValueError(f"expected seq of shape (batch, {self.seq_len}, {self.n_channels}) "
                              f"(channels last: A, C, G, T, then tracks), got {tuple(seq.shape)}")
+        if self.meta_dense is None and meta_features is not None:
+            raise ValueError("this FactorNet takes no meta_features (its inputs are seq, or Kipoi's [seq, seq_rc])")
         seq = seq.to(self.conv.weight.dtype)
-        return self.forward_pair(seq, reverse_complement(seq), meta_features)
+        reverse = reverse_complement(seq)
+        if seq_rc is not None:
+            _check_reverse_strand(seq_rc.to(seq.dtype), reverse)
+        return self.forward_pair(seq, reverse, meta_features)
+
+
+def _check_reverse_strand(given: torch.Tensor, expected: torch.Tensor) -> None:
+    """Kipoi's FactorNet entries took the reverse strand as an input; one that is not the reverse
+    complement of ``seq`` (a mutated forward strand whose reverse was left as it was) would give
+    an answer for two different sequences, so it is refused."""
+    if given.shape != expected.shape:
+        raise ValueError(f"the second input is seq_rc (Kipoi's order: seq, seq_rc, meta_features), of seq's shape "
+                         f"{tuple(expected.shape)}; got {tuple(given.shape)}. Fix: pass a mapping "
+                         "{'seq': ..., 'meta_features': ...}")
+    differs = (given != expected).flatten(1).any(dim=1)
+    if differs.any():
+        row = int(torch.nonzero(differs)[0])
+        raise ValueError(f"seq_rc is not the reverse complement of seq (first in batch row {row}, "
+                         f"{int(differs.sum())} row(s) differ). FactorNet builds the reverse strand itself: "
+                         "pass seq alone, or the reverse complement of this seq")

@@ -3,13 +3,16 @@
 The arguments are those of Kipoi's FactorNet entries (kipoi/models FactorNet/template), so that
 switching a pipeline to epizoo is a change of source only: ``intervals_file``, ``fasta_file``,
 ``dnase_file``, ``mappability_file`` (Unique35 models), ``cell_line`` / ``RNAseq_PC_file``
-(meta models) and ``GENCODE_dir`` (GENCODE models). Each interval is re-centred to 1,002 bp as
-Kipoi's FactorNet dataloader does (centre ``(start + end) // 2``, window ``centre - 501`` to
-``centre + 501``). Inputs:
+(meta models; ``cell_line`` wins when both are given, as in Kipoi, and is accepted but unused by
+GENCODE-only models, as there), ``GENCODE_dir`` (GENCODE models) and ``use_linecache`` (Kipoi's BED
+access option; the BED is read once here, so it changes nothing). Each interval is re-centred to
+1,002 bp as Kipoi's FactorNet dataloader does (centre ``(start + end) // 2``, window
+``centre - 501`` to ``centre + 501``). Inputs:
 
 * ``seq``: ``(1002, 4 + n_tracks)``: A, C, G, T (N -> 0), then the tracks in the model's
   ``bigwig.txt`` order (Unique35 mappability, then DGF DNase cuts), NaN -> 0. The model builds the
-  reverse-complement strand itself, so there is no ``seq_rc``.
+  reverse-complement strand itself, so there is no ``seq_rc`` input (the model still accepts
+  Kipoi's ``[seq, seq_rc(, meta_features)]`` and checks that ``seq_rc`` is that strand).
 * ``meta_features`` (meta/GENCODE models): the cell type's 8 expression PCs (the authors'
   ``data/<cell>/meta.txt``), then the 6 GENCODE flags, in the authors' order ``cpg, cds, intron,
   promoter, utr5, utr3`` (FactorNet utils.extract_data_from_bed). A flag is 1 when the *input
@@ -17,12 +20,16 @@ Kipoi's FactorNet dataloader does (centre ``(start + end) // 2``, window ``centr
   ``bedtools intersect -c`` cast to bool, as in the authors' prediction code (load_beddata) and
   Kipoi's dataloader.
 
+Metadata, as Kipoi's: ``ranges`` (the window, with a 6-column BED's strand) and ``ranges_rc`` (the
+same window on the ``-`` strand), and epizoo's ``padded``.
+
 Published inputs that a user does not pass (the mappability track, a cell type's PCs, the
 annotation BEDs) come through the weights store: from ``EPIZOO_MIRROR`` or the cache when there,
 otherwise downloaded from the authors' URL and checked against ``zoo/FactorNet/files.tsv``.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -66,8 +73,9 @@ class FactorNetDataset(IntervalDataset):
     tracks
         ``{track name: bigWig path}`` in the model's channel order (``bigwig.txt``).
     cell_line, RNAseq_PC_file
-        Expression PCs: one of the authors' cell types, or a file in their ``meta.txt`` format.
-        Only for models that take them (``rnaseq=True``).
+        Expression PCs: one of the authors' cell types (any letter case), or a file in their
+        ``meta.txt`` format; ``cell_line`` wins when both are given. Only for models that take
+        them (``rnaseq=True``).
     GENCODE_dir
         Folder with the six annotation BEDs; default: the authors' files through the store.
         Only for models that take GENCODE flags (``gencode=True``).
@@ -97,6 +105,12 @@ class FactorNetDataset(IntervalDataset):
             feature_input="meta_features", centring="floor", allow_missing_tracks=allow_missing_tracks,
         )
 
+    def _batch(self, chroms, starts, region_features, ids, strands=None) -> dict:
+        batch = super()._batch(chroms, starts, region_features, ids, strands)
+        ranges = batch["metadata"]["ranges"]
+        batch["metadata"]["ranges_rc"] = {**ranges, "strand": np.full(len(starts), "-")}
+        return batch
+
     def region_features_for(self, chroms, starts, ends) -> np.ndarray | None:
         """The 6 GENCODE flags of each interval (GENCODE models), else None."""
         if self.annotations is None:
@@ -113,23 +127,31 @@ def _track_path(name: str, path: str | Path | None) -> str:
 
 
 def _expression_pcs(cell_line: str | None, pc_file: str | Path | None) -> np.ndarray:
-    """The 8 expression PCs of a cell type, from ``RNAseq_PC_file`` or the authors' file."""
-    if (cell_line is None) == (pc_file is None):
+    """The 8 expression PCs of a cell type, from the authors' file for ``cell_line`` (which wins,
+    as in Kipoi's dataloader) or from ``RNAseq_PC_file``."""
+    if cell_line is None and pc_file is None:
         raise ValueError(
-            "this model needs the cell type's expression PCs: pass exactly one of cell_line "
-            f"(one of {', '.join(CELL_LINES)}) and RNAseq_PC_file (the authors' meta.txt format)"
+            "this model needs the cell type's expression PCs: pass cell_line "
+            f"(one of {', '.join(CELL_LINES)}) or RNAseq_PC_file (the authors' meta.txt format)"
         )
     if cell_line is not None:
-        if cell_line not in CELL_LINES:
-            raise ValueError(
-                f"unknown cell_line {cell_line!r}; the authors published PCs for "
-                f"{', '.join(CELL_LINES)}. Fix: pass RNAseq_PC_file for other cell types."
-            )
-        pc_file = published_file(f"{AUTHORS}/data/{cell_line}/meta.txt")
+        if pc_file is not None:
+            warnings.warn(f"both cell_line and RNAseq_PC_file given: using cell_line {cell_line!r}'s PCs "
+                          f"and ignoring {pc_file}, as Kipoi's FactorNet dataloader does", stacklevel=3)
+        pc_file = published_file(f"{AUTHORS}/data/{_published_cell_line(cell_line)}/meta.txt")
     pcs = read_feature_vector(pc_file)
     if len(pcs) != 8:
         raise ValueError(f"{pc_file} has {len(pcs)} values; FactorNet meta models take 8 PCs")
     return pcs
+
+
+def _published_cell_line(name: str) -> str:
+    """The authors' spelling of a cell type named in any letter case (``pc-3`` -> ``PC-3``)."""
+    spelling = {cell.casefold(): cell for cell in CELL_LINES}.get(str(name).casefold())
+    if spelling is None:
+        raise ValueError(f"unknown cell_line {name!r}; the authors published PCs for {', '.join(CELL_LINES)}. "
+                         "Fix: pass RNAseq_PC_file for other cell types.")
+    return spelling
 
 
 def _gencode_annotations(gencode_dir: str | Path | None) -> list[OverlapIndex]:
@@ -144,17 +166,20 @@ def _gencode_annotations(gencode_dir: str | Path | None) -> list[OverlapIndex]:
 
 
 # -- Kipoi's FactorNet signatures, one per kind of published model ------------------------------
+# Arguments in the order of Kipoi's FactorNet/template/template_dataloader.py, so that positional
+# calls bind as they did there; ``use_linecache`` is accepted and has no effect (see above).
 class DGF(FactorNetDataset):
     """FactorNet models with the DNase track only (``onePeak_DGF``, ``multiTask_DGF``)."""
 
-    def __init__(self, intervals_file, fasta_file, dnase_file, allow_missing_tracks=False):
+    def __init__(self, intervals_file, fasta_file, dnase_file, use_linecache=True, allow_missing_tracks=False):
         super().__init__(intervals_file, fasta_file, {"DGF": dnase_file}, allow_missing_tracks=allow_missing_tracks)
 
 
 class Unique35DGF(FactorNetDataset):
     """Models with mappability and DNase (``onePeak_Unique35_DGF``)."""
 
-    def __init__(self, intervals_file, fasta_file, dnase_file, mappability_file=None, allow_missing_tracks=False):
+    def __init__(self, intervals_file, fasta_file, dnase_file, mappability_file=None, use_linecache=True,
+                 allow_missing_tracks=False):
         super().__init__(intervals_file, fasta_file, {"Unique35": mappability_file, "DGF": dnase_file},
                          allow_missing_tracks=allow_missing_tracks)
 
@@ -162,18 +187,18 @@ class Unique35DGF(FactorNetDataset):
 class MetaUnique35DGF(FactorNetDataset):
     """Models with expression PCs (``meta_RNAseq_Unique35_DGF``, ``meta_Unique35_DGF``)."""
 
-    def __init__(self, intervals_file, fasta_file, dnase_file, mappability_file=None,
-                 cell_line=None, RNAseq_PC_file=None, allow_missing_tracks=False):  # noqa: N803
+    def __init__(self, intervals_file, fasta_file, dnase_file, cell_line=None, RNAseq_PC_file=None,  # noqa: N803
+                 mappability_file=None, use_linecache=True, allow_missing_tracks=False):
         super().__init__(intervals_file, fasta_file, {"Unique35": mappability_file, "DGF": dnase_file},
                          cell_line=cell_line, RNAseq_PC_file=RNAseq_PC_file, rnaseq=True,
                          allow_missing_tracks=allow_missing_tracks)
 
 
 class GencodeUnique35DGF(FactorNetDataset):
-    """Models with GENCODE flags (``GENCODE_Unique35_DGF``)."""
+    """Models with GENCODE flags (``GENCODE_Unique35_DGF``); ``cell_line`` is Kipoi's, unused."""
 
-    def __init__(self, intervals_file, fasta_file, dnase_file, mappability_file=None, GENCODE_dir=None,  # noqa: N803
-                 allow_missing_tracks=False):
+    def __init__(self, intervals_file, fasta_file, dnase_file, cell_line=None, mappability_file=None,
+                 GENCODE_dir=None, use_linecache=True, allow_missing_tracks=False):  # noqa: N803
         super().__init__(intervals_file, fasta_file, {"Unique35": mappability_file, "DGF": dnase_file},
                          GENCODE_dir=GENCODE_dir, gencode=True, allow_missing_tracks=allow_missing_tracks)
 
@@ -181,8 +206,8 @@ class GencodeUnique35DGF(FactorNetDataset):
 class MetaGencodeUnique35DGF(FactorNetDataset):
     """Models with expression PCs and GENCODE flags (``metaGENCODE_RNAseq_Unique35_DGF``)."""
 
-    def __init__(self, intervals_file, fasta_file, dnase_file, mappability_file=None,
-                 cell_line=None, RNAseq_PC_file=None, GENCODE_dir=None, allow_missing_tracks=False):  # noqa: N803
+    def __init__(self, intervals_file, fasta_file, dnase_file, cell_line=None, RNAseq_PC_file=None,  # noqa: N803
+                 mappability_file=None, GENCODE_dir=None, use_linecache=True, allow_missing_tracks=False):  # noqa: N803
         super().__init__(intervals_file, fasta_file, {"Unique35": mappability_file, "DGF": dnase_file},
                          cell_line=cell_line, RNAseq_PC_file=RNAseq_PC_file, GENCODE_dir=GENCODE_dir,
                          rnaseq=True, gencode=True, allow_missing_tracks=allow_missing_tracks)
