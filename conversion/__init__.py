@@ -17,6 +17,9 @@ __getattr__ = submodule_getattr(__name__)
 #: (architecture config, state_dict).
 CONVERTERS: dict[str, str] = {
     "factornet-keras1": "epizoo.conversion.factornet.convert_files",
+    # Kipoi's Keras-2 re-saves of the same models: the same reader, which tells the layouts apart;
+    # the name records in the converted weights' provenance where the files came from
+    "factornet-kipoi": "epizoo.conversion.factornet.convert_files",
 }
 
 

@@ -1,5 +1,7 @@
 """Convert FactorNet's published Keras-1.1 (Theano backend) models to `FactorNet` in PyTorch.
 
+Also read: Kipoi's re-saves of them (Zenodo record 1466084), see (g).
+
 Only ``json`` and ``h5py`` are used: no Keras, no Theano. Each semantic decision cites the Keras
 1.1.1 / Theano 0.9 source it comes from (read from the PyPI sdists ``Keras-1.1.1.tar.gz`` and
 ``Theano-0.9.0.tar.gz``; Keras 1.1.0, which saved FOXA1/onePeak_DGF, is identical in the parts
@@ -48,6 +50,17 @@ used here):
     (one per strand) and default names (convolution1d_1, dense_2, ...). The meta input is
     concatenated by two separate Merge layers (one per strand) that feed a shared Dense. The
     strand chain is followed here from the first sequence input, layer by layer.
+(g) Kipoi's re-saves (kipoi/models ``FactorNet/Snakefile`` rule ``model_files``): Keras 2
+    ``model_from_json`` on the authors' JSON, ``load_weights``, ``convert_all_kernels_in_model``,
+    ``save_weights``, and ``model.to_json()``. So the JSON uses Keras 2's layer classes and
+    configuration keys (``Conv1D`` with ``filters``, ``units``, ``recurrent_activation``, ``rate``,
+    ...: read here by translating them to Keras 1's, `_as_keras1`), layer names kept. The weights
+    are in Keras 2's layout (``preprocess_weights_for_loading`` of Keras 2.0/2.1): each
+    Convolution1D kernel (width, in, out), each LSTM direction three arrays ``kernel``,
+    ``recurrent_kernel``, ``bias`` with the gates concatenated i, f, c, o (the 'gpu' layout of
+    (b)), under names such as ``bidirectional_1/forward_forward_lstm_1/kernel:0``
+    (`_keras1_name`). ``convert_all_kernels_in_model`` reversed the kernels along their width,
+    i.e. did (a)'s flip, and the file records ``backend: tensorflow``, so no flip is applied here.
 """
 from __future__ import annotations
 
@@ -87,8 +100,40 @@ def _load_layers(model_json: Path) -> tuple[dict[str, _Layer], dict[str, Any]]:
     layers = {}
     for entry in spec["config"]["layers"]:
         nodes = [[(ref[0], int(ref[1])) for ref in node] for node in entry.get("inbound_nodes", [])]
-        layers[entry["name"]] = _Layer(entry["name"], entry["class_name"], entry["config"], nodes)
+        class_name, config = _as_keras1(entry["class_name"], entry["config"])
+        layers[entry["name"]] = _Layer(entry["name"], class_name, config, nodes)
     return layers, spec
+
+
+def _first(value: Any) -> Any:
+    """Keras 2 writes 1-D sizes as one-element lists (``kernel_size: [34]``)."""
+    return value[0] if isinstance(value, (list, tuple)) else value
+
+
+def _as_keras1(class_name: str, config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A Keras 2 layer configuration (Kipoi's re-saved JSON, see (g)) in Keras 1's vocabulary;
+    Keras 1 configurations are returned unchanged."""
+    if class_name == "Conv1D":
+        if _first(config.get("dilation_rate", 1)) != 1:
+            raise ValueError(f"layer {config.get('name')}: dilated convolutions are not FactorNet's")
+        return "Convolution1D", {**config, "nb_filter": config["filters"], "filter_length": _first(config["kernel_size"]),
+                                 "border_mode": config.get("padding", "valid"),
+                                 "subsample_length": _first(config.get("strides", 1))}
+    if class_name == "MaxPooling1D" and "pool_size" in config:
+        return class_name, {**config, "pool_length": _first(config["pool_size"]),
+                            "stride": _first(config.get("strides") or config["pool_size"]),
+                            "border_mode": config.get("padding", "valid")}
+    if class_name == "Dropout" and "rate" in config:
+        return class_name, {**config, "p": config["rate"]}
+    if class_name == "Dense" and "units" in config:
+        return class_name, {**config, "output_dim": config["units"]}
+    if class_name == "LSTM" and "units" in config:
+        return class_name, {**config, "output_dim": config["units"], "inner_activation": config["recurrent_activation"],
+                            "dropout_W": config.get("dropout", 0.0), "dropout_U": config.get("recurrent_dropout", 0.0)}
+    if class_name in ("TimeDistributed", "Bidirectional"):
+        inner_class, inner = _as_keras1(config["layer"]["class_name"], config["layer"]["config"])
+        return class_name, {**config, "layer": {"class_name": inner_class, "config": inner}}
+    return class_name, config
 
 
 def _sequence_inputs(layers: dict[str, _Layer], spec: dict[str, Any]) -> tuple[list[str], str | None]:
@@ -229,7 +274,20 @@ def _layer_arrays(group: h5py.Group, layer: str) -> dict[str, np.ndarray]:
     if layer not in group:
         raise KeyError(f"no weights for layer {layer!r} in {group.file.filename}")
     names = [n.decode() if isinstance(n, bytes) else str(n) for n in group[layer].attrs["weight_names"]]
-    return {name: np.asarray(group[layer][name], dtype=np.float32) for name in names}
+    return {_keras1_name(name): np.asarray(group[layer][name], dtype=np.float32) for name in names}
+
+
+#: Keras 2 weight names -> Keras 1 suffixes (recurrent_kernel before kernel, which it ends with)
+_KERAS2_SUFFIXES = {"recurrent_kernel:0": "_U", "kernel:0": "_W", "bias:0": "_b"}
+
+
+def _keras1_name(name: str) -> str:
+    """A Keras 2 weight name in Keras 1's form, see (g): ``bidirectional_1/forward_lstm_1/kernel:0``
+    -> ``forward_lstm_1_W``; Keras 1 names are returned unchanged."""
+    for suffix, keras1 in _KERAS2_SUFFIXES.items():
+        if name.endswith("/" + suffix):
+            return name[: -len(suffix) - 1].split("/")[-1] + keras1
+    return name
 
 
 def _pick(arrays: dict[str, np.ndarray], suffix: str, prefix: str = "") -> np.ndarray:
@@ -240,10 +298,11 @@ def _pick(arrays: dict[str, np.ndarray], suffix: str, prefix: str = "") -> np.nd
 
 
 def _conv_kernel(w: np.ndarray, flip: bool) -> np.ndarray:
-    """Keras-1 (width, 1, in, out) -> torch (out, in, width); reversed along width if Theano."""
-    if w.ndim != 4 or w.shape[1] != 1:
+    """Keras-1 (width, 1, in, out) or Keras-2 (width, in, out) -> torch (out, in, width);
+    reversed along width if Theano."""
+    if not (w.ndim == 3 or (w.ndim == 4 and w.shape[1] == 1)):
         raise ValueError(f"unexpected Convolution1D kernel shape {w.shape}")
-    kernel = w[:, 0, :, :]
+    kernel = w if w.ndim == 3 else w[:, 0, :, :]
     if flip:
         kernel = kernel[::-1]  # Theano true convolution -> cross-correlation, see (a)
     return np.ascontiguousarray(kernel.transpose(2, 1, 0))
@@ -301,10 +360,10 @@ def read_keras1_factornet(model_json: Path, weights_hdf5: Path, *,
     Parameters
     ----------
     model_json
-        The Keras-1 architecture (``model.json``).
+        The Keras-1 architecture (``model.json``), or Kipoi's Keras-2 re-save of it.
     weights_hdf5
-        ``best_model.hdf5`` (full save, weights under ``model_weights/``) or
-        ``final_model.hdf5`` (weights only).
+        ``best_model.hdf5`` (full save, weights under ``model_weights/``),
+        ``final_model.hdf5`` (weights only), or Kipoi's Keras-2 re-save (see (g)).
     flip_conv_kernels
         Reverse the convolution kernels (Theano true convolution -> cross-correlation).
         ``None`` (default) decides from the file: Theano unless it records another backend.

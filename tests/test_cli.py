@@ -29,9 +29,13 @@ def test_every_command_has_its_own_help():
         assert result.returncode == 0 and f"epizoo {name}" in result.stdout, name
 
 
-def test_list_shows_the_zoo(capsys):
+def test_list_shows_the_zoo_and_where_the_weights_come_from(capsys):
     assert main(["list", "FactorNet/FOXA1"]) == 0
-    assert capsys.readouterr().out.split() == ["FactorNet/FOXA1/onePeak_DGF"]
+    lines = [line.split(None, 1) for line in capsys.readouterr().out.splitlines()]
+    assert lines == [["FactorNet/FOXA1/multiTask_DGF", "converted from Kipoi's re-save (Zenodo record 1466084)"],
+                     ["FactorNet/FOXA1/onePeak_DGF", "converted from the authors' release"]]
+    assert main(["list", "FactorNet/"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 30
 
 
 def test_onehot_runs_the_data_path_on_the_examples(tmp_path, capsys):

@@ -334,3 +334,21 @@ def test_resized_model_matches_keras3_rebuild(resized_model_dir: Path, keras_ref
     prob, logit = run(model, seq, meta)
     assert np.abs(prob - prob_ref).max() < 1e-5
     assert np.abs(logit - logit_ref).max() < 1e-4 * max(1.0, np.abs(logit_ref).max())
+
+
+# --------------------------------------------------------------------------- Kipoi's re-saves
+@pytest.mark.parametrize("model_dir", MODEL_DIRS, ids=IDS)
+def test_kipois_keras2_resave_converts_to_the_same_model(model_dir: Path, tmp_path: Path) -> None:
+    """Kipoi's layout (tests/kipoi_resave.py) of each exactly converted model gives that model."""
+    from kipoi_resave import write_kipoi_resave
+
+    info = describe_model_dir(model_dir)
+    want_config, want_state = read_keras1_factornet(info["model_json"], info["weights"])
+    config, state = read_keras1_factornet(*write_kipoi_resave(model_dir, tmp_path))
+    assert config == want_config
+    assert all(torch.equal(state[key], want_state[key]) for key in want_state)
+    resaved = FactorNet(**config)
+    resaved.load_state_dict(state)
+    seq, meta = random_inputs(resaved, 8, seed=3)
+    for got, want in zip(run(resaved.eval(), seq, meta), run(converted(model_dir), seq, meta)):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)

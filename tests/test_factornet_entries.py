@@ -16,7 +16,7 @@ GROUP = ZOO_ROOT / "FactorNet"
 TABLE = pd.read_csv(GROUP / "models.tsv", sep="\t", comment="#", dtype=str)
 PINNED = TABLE[TABLE["converted_sha256"] != "-"]["model"].tolist()
 EXAMPLES = REPO / "examples"
-ISSUE_ENTRIES = [
+AUTHORS_ENTRIES = [
     "E2F1/GENCODE_Unique35_DGF", "E2F1/onePeak_Unique35_DGF", "EGR1/meta_RNAseq_Unique35_DGF",
     "EGR1/onePeak_DGF", "FOXA1/onePeak_DGF", "FOXA2/onePeak_Unique35_DGF",
     "GABPA/metaGENCODE_RNAseq_Unique35_DGF", "GABPA/meta_RNAseq_Unique35_DGF",
@@ -24,6 +24,9 @@ ISSUE_ENTRIES = [
     "NANOG/onePeak_Unique35_DGF", "REST/GENCODE_Unique35_DGF", "REST/GENCODE_Unique35_DGF_2",
     "TAF1/GENCODE_Unique35_DGF",
 ]
+#: Kipoi's 30 FactorNet entries (kipoi/models FactorNet/models.tsv, mirrored in shared/data)
+KIPOI_ENTRIES = pd.read_csv(DATA / "factornet" / "kipoi_models.tsv", sep="\t")["model"].tolist() if DATA.exists() else []
+ENTRIES = TABLE["model"].tolist()
 
 
 def kipoi_cli(*args, cwd=REPO, mirror=True):
@@ -35,8 +38,16 @@ def kipoi_cli(*args, cwd=REPO, mirror=True):
                           capture_output=True, text=True)
 
 
-def test_all_fifteen_published_models_are_entries():
-    assert sorted(e for e in list_entries() if e.startswith("FactorNet/")) == sorted(f"FactorNet/{m}" for m in ISSUE_ENTRIES)
+def test_every_kipoi_factornet_entry_is_an_entry(shared_data):
+    assert len(KIPOI_ENTRIES) == 30
+    assert sorted(e for e in list_entries() if e.startswith("FactorNet/")) == sorted(f"FactorNet/{m}" for m in KIPOI_ENTRIES)
+    converters = TABLE.set_index("model")["converter"]
+    assert sorted(converters[converters == "factornet-keras1"].index) == sorted(AUTHORS_ENTRIES)
+    kipoi = pd.read_csv(DATA / "factornet" / "kipoi_models.tsv", sep="\t").set_index("model")
+    for model in converters[converters == "factornet-kipoi"].index:  # Kipoi's re-saves, by its URLs and md5
+        row = TABLE.set_index("model").loc[model]
+        assert (row["json_url"], row["json_md5"], row["weights_url"], row["weights_md5"]) == tuple(
+            kipoi.loc[model, ["arch_url", "arch_md5", "weights_url", "weights_md5"]])
 
 
 def test_the_eight_mirrored_models_have_pinned_weights_and_expectations(shared_data):
@@ -46,7 +57,7 @@ def test_the_eight_mirrored_models_have_pinned_weights_and_expectations(shared_d
         assert (GROUP / TABLE.set_index("model").loc[model, "test_expect"]).exists()
 
 
-@pytest.mark.parametrize("model", ISSUE_ENTRIES)
+@pytest.mark.parametrize("model", ENTRIES)
 def test_entry_descriptions_are_complete_and_kipoi_drop_in(model):
     from epizoo.registry import get_model_description
     from kipoi.sources import LocalSource
@@ -54,19 +65,22 @@ def test_entry_descriptions_are_complete_and_kipoi_drop_in(model):
     description = get_model_description(f"FactorNet/{model}")
     row = TABLE.set_index("model").loc[model]
     assert description.schema.inputs["seq"].shape == (1002, int(row["n_channels"]))
-    assert description.schema.targets.column_labels == [row["tf"]]
+    assert description.schema.targets.column_labels == row["tasks"].split(",")
+    assert len(row["tasks"].split(",")) == (19 if "multiTask" in model else 1)
     info = description.info
     assert info.cite_as and "hg19" in info.trained_on and "DGF" in info.trained_on
     assert [a.name for a in info.authors][:2] == ["Daniel Quang", "Xiaohui Xie"]
     loader = LocalSource(str(ZOO_ROOT)).get_dataloader_descr(f"FactorNet/{model}")
-    expected_args = {"intervals_file", "fasta_file", "dnase_file", "allow_missing_tracks"}
+    expected_args = {"intervals_file", "fasta_file", "dnase_file", "use_linecache", "allow_missing_tracks"}
     if "Unique35" in model:
         expected_args.add("mappability_file")
     if "meta" in model:
         expected_args |= {"cell_line", "RNAseq_PC_file"}
         assert description.schema.inputs["meta_features"].shape[0] in (8, 14)
     if "GENCODE" in model:
-        expected_args.add("GENCODE_dir")
+        expected_args |= {"GENCODE_dir", "cell_line"}  # Kipoi's signature has cell_line there too
+    resave = row["converter"] == "factornet-kipoi"
+    assert ("Kipoi's re-save" in info.doc) == resave and ("Zenodo record 1466084" in info.training_procedure) == resave
     assert set(loader.args) == expected_args
 
 

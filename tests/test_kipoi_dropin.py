@@ -277,7 +277,9 @@ def test_a_seq_rc_that_is_not_the_reverse_strand_is_refused(mirror):
     mutated[1, 500, :4] = mutated[1, 500, [1, 2, 3, 0]]  # a substitution on the forward strand only
     with pytest.raises(ValueError, match=r"seq_rc is not the reverse complement of seq \(first in batch row 1, 1 row"):
         model.predict_on_batch([mutated, stale])
-    with pytest.raises(ValueError, match=r"the second input is seq_rc .* got \(3, 8\)"):
+    with pytest.raises(ValueError, match=r"the second input is seq_rc .* got \(3, 500, 5\)"):
+        model.predict_on_batch([seq, np.ascontiguousarray(seq[:, :500])])
+    with pytest.raises(ValueError, match="this FactorNet takes no meta_features"):
         model.predict_on_batch([seq, np.zeros((3, 8), np.float32)])
     with pytest.raises(ValueError, match="this FactorNet takes no meta_features"):
         model.predict_on_batch({"seq": seq, "meta_features": np.zeros((3, 8), np.float32)})

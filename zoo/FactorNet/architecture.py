@@ -297,7 +297,10 @@ class FactorNet(nn.Module):
 
         ``seq_rc`` is accepted for Kipoi's input form ``[seq, seq_rc(, meta_features)]``; the
         module builds the reverse strand itself, so a given ``seq_rc`` must be exactly that strand.
+        A 2-D second argument is ``meta_features`` (the form ``(seq, meta_features)``).
         """
+        if seq_rc is not None and seq_rc.dim() == 2 and meta_features is None:
+            seq_rc, meta_features = None, seq_rc
         if seq.dim() != 3 or tuple(seq.shape[1:]) != (self.seq_len, self.n_channels):
             raise ValueError(f"expected seq of shape (batch, {self.seq_len}, {self.n_channels}) "
                              f"(channels last: A, C, G, T, then tracks), got {tuple(seq.shape)}")

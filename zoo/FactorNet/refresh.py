@@ -38,7 +38,7 @@ def convert(row: pd.Series, store: WeightStore) -> str:
         "model_json": {"url": row["json_url"], "md5": row["json_md5"]},
         "weights_hdf5": {"url": row["weights_url"], "md5": row["weights_md5"]},
     }
-    return sha256sum(converted_weights("factornet-keras1", sources, store))
+    return sha256sum(converted_weights(row["converter"], sources, store))
 
 
 def write_table(header: str, table: pd.DataFrame) -> None:
