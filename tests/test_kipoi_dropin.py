@@ -315,3 +315,40 @@ def test_cell_lines_follow_kipois_rules(mirror, tmp_path):
         MetaUnique35DGF(**common, cell_line="HepG3")
     gencode = GencodeUnique35DGF(**common, cell_line="K562", use_linecache=False)  # Kipoi's signature
     assert gencode.cell_features is None
+
+
+# -- outputs after kill -9 (item 11) -----------------------------------------------------------
+KILLED_WRITER = """
+import os, signal, sys
+from epizoo.atomic import atomic_path, atomic_dir
+target = sys.argv[1]
+with atomic_path(target) as tmp:
+    tmp.write_text("partial")
+    with atomic_dir(target + ".d") as folder:
+        (folder / "part").write_text("partial")
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_temporaries_of_a_killed_run_are_removed_by_the_next_successful_write(tmp_path):
+    import os
+    import socket
+
+    from epizoo.atomic import atomic_dir, write_text
+
+    target = tmp_path / "effects.tsv"
+    result = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(target)], capture_output=True)
+    assert result.returncode == -9
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert len(left) == 2 and all(name.startswith(".effects.tsv") and name.endswith(".tmp") for name in left)
+    host = socket.gethostname()
+    live = tmp_path / f".effects.tsv.{host}.{os.getpid()}-abc.tmp"  # a concurrent writer in this process
+    other_host = tmp_path / ".effects.tsv.another-node.1-abc.tmp"
+    for in_flight in (live, other_host):
+        in_flight.write_text("in flight")
+    write_text(target, "done\n")
+    with atomic_dir(tmp_path / "effects.tsv.d") as folder:
+        (folder / "part").write_text("done")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([
+        "effects.tsv", "effects.tsv.d", live.name, other_host.name])
+    assert target.read_text() == "done\n"
