@@ -19,6 +19,10 @@ from pathlib import Path
 _HOST = socket.gethostname().replace(os.sep, "_")
 
 
+class NotWritableError(PermissionError):
+    """An output folder that cannot be written (read-only, or not a folder)."""
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -33,8 +37,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     0600 of temporary files. On an exception the temporary file is removed.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=_prefix(path), suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=_prefix(path), suffix=".tmp")
+    except OSError as error:
+        raise _not_writable(path, error) from None
     os.close(handle)
     try:
         yield Path(tmp)
@@ -63,6 +70,17 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def _not_writable(path: Path, error: OSError) -> NotWritableError:
+    from .config import cache_dir_setting
+
+    cache = cache_dir_setting()
+    where = f"cannot write {path}: {error.strerror or error}"
+    if cache in path.parents:
+        return NotWritableError(f"{where}. EPIZOO_CACHE ({cache}) must be writable: epizoo keeps converted "
+                                "weights and indexes there. Fix: set EPIZOO_CACHE to a writable folder.")
+    return NotWritableError(f"{where}. Fix: write the output to a folder you can write to.")
 
 
 def _prefix(path: Path) -> str:

@@ -11,14 +11,25 @@ import os
 from pathlib import Path
 
 
-def cache_dir() -> Path:
-    """The cache folder, created on first use."""
+def cache_dir_setting() -> Path:
+    """The cache folder that the environment names (not created)."""
     root = os.environ.get("EPIZOO_CACHE")
     if not root:
         xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         root = os.path.join(xdg, "epizoo")
-    path = Path(root).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    return Path(root).expanduser().absolute()
+
+
+def cache_dir() -> Path:
+    """The cache folder, created on first use."""
+    path = cache_dir_setting()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        from .atomic import NotWritableError
+
+        raise NotWritableError(f"EPIZOO_CACHE ({path}) cannot be created: {error.strerror or error}. "
+                               "Fix: set EPIZOO_CACHE to a writable folder.") from None
     return path
 
 

@@ -66,8 +66,9 @@ def converted_weights(
 ) -> Path:
     """Cached safetensors converted from ``sources``.
 
-    Converts when the cache has no copy, or (after a converter change) one whose sha256 is not
-    the expected ``sha256``.
+    Converts when the cache has no copy, or one whose sha256 is neither the one recorded when it
+    was written nor the entry's pinned ``sha256`` (a corrupt file, or a conversion by an older
+    converter): that copy is removed, with a warning naming it.
     """
     from epizoo.conversion import get_converter
 
@@ -76,16 +77,35 @@ def converted_weights(
         json.dumps([converter, sorted((r, ref.md5 or ref.sha256) for r, ref in refs.items())]).encode()
     ).hexdigest()[:24]
     target = cache_dir() / "converted" / converter / key / "weights.safetensors"
-    if target.exists() and _recorded_sha256(target, missing_ok=True) and (
-        sha256 is None or sha256sum(target) == sha256
-    ):
+    removed = _discard_if_stale(target, sha256) if target.exists() else None
+    if target.exists():
         return target
-    paths = {role: store.fetch(ref) for role, ref in refs.items()}
+    try:
+        paths = {role: store.fetch(ref) for role, ref in refs.items()}
+    except FileNotFoundError as error:
+        if removed is None:
+            raise
+        raise FileNotFoundError(f"{removed}; converting again needs the published files, but {error}") from None
     logger.info("converting %s with %s", ", ".join(p.name for p in paths.values()), converter)
     config, state_dict = get_converter(converter)(paths)
     written = save_safetensors(target, state_dict, conversion_metadata(converter, config, refs))
     write_text(_sha256_file(target), written + "\n")
     return target
+
+
+def _discard_if_stale(target: Path, pinned: str | None) -> str | None:
+    """Remove a cached conversion whose sha256 is not the expected one; say what was done."""
+    expected = pinned or _recorded_sha256(target, missing_ok=True)
+    actual = sha256sum(target)
+    if expected == actual:
+        return None
+    why = "pinned by the entry" if pinned else "recorded when it was converted"
+    target.unlink()
+    _sha256_file(target).unlink(missing_ok=True)
+    message = (f"the cached conversion {target} had sha256 {actual[:16]}..., not the {str(expected)[:16]}... {why} "
+               "(a corrupt file, or an older converter's): it was removed")
+    logger.warning("%s; converting again", message)
+    return message
 
 
 def _sha256_file(path: Path) -> Path:

@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,8 +28,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from .atomic import atomic_path, write_text
-from .config import cache_dir, mirror_dirs
+from .atomic import NotWritableError, atomic_path, write_text
+from .config import cache_dir, cache_dir_setting, mirror_dirs
 
 logger = logging.getLogger(__name__)
 _CHUNK = 1 << 20
@@ -73,8 +74,8 @@ class FileRef:
 
     @property
     def name(self) -> str:
-        """File name from the URL (``file`` when there is none)."""
-        return Path(self.url).name if self.url else "file"
+        """File name from the URL's path (``file`` when there is none)."""
+        return Path(urllib.parse.urlparse(self.url).path).name if self.url else "file"
 
     @property
     def key(self) -> str:
@@ -140,18 +141,37 @@ class WeightStore:
         """
         ref = FileRef.from_any(ref)
         cached = self.cache / "files" / ref.key / ref.name
-        if cached.exists() and ref.matches(cached):
-            return cached
+        if cached.exists():
+            if ref.matches(cached):
+                return cached
+            cached.unlink()
+            logger.warning("%s did not match its checksums (a corrupt copy): removed it, fetching %s again",
+                           cached, ref.name)
         mirrored = self.find_in_mirrors(ref)
         if mirrored is not None:
             return mirrored
         if not (self.allow_download and ref.url):
-            raise FileNotFoundError(
-                f"{ref.name} (md5 {ref.md5}) is not in the cache or in any mirror "
-                f"({', '.join(map(str, self.mirrors)) or 'EPIZOO_MIRROR unset'}) and cannot be "
-                "downloaded. Fix: set EPIZOO_MIRROR to a folder holding it, or allow network access."
-            )
+            raise FileNotFoundError(self._not_found(ref))
         return self._download(ref, cached)
+
+    def _not_found(self, ref: FileRef) -> str:
+        """Why ``ref`` cannot be had offline."""
+        wanted = f"md5 {ref.md5}" if ref.md5 else f"sha256 {ref.sha256}"
+        return self._namesake(ref) or (
+            f"{ref.name} ({wanted}) is not in the cache or in any mirror "
+            f"({', '.join(map(str, self.mirrors)) or 'EPIZOO_MIRROR unset'}) and cannot be "
+            "downloaded. Fix: set EPIZOO_MIRROR to a folder holding it, or allow network access.")
+
+    def _namesake(self, ref: FileRef) -> str | None:
+        """A message naming a mirror file called like ``ref`` but with other checksums, or None."""
+        for mirror in self.mirrors:
+            for candidate in _MirrorIndex(mirror, self.cache).named(ref.name):
+                kind = "md5" if ref.md5 else "sha256"
+                digests = file_digests(candidate)
+                return (f"{candidate} in EPIZOO_MIRROR has the name of {ref.name} but {kind} {digests[kind]}, not "
+                        f"{ref.md5 or ref.sha256} (another version of the file, or a corrupt copy). Fix: replace it "
+                        f"with the published file{f' ({ref.url})' if ref.url else ''}.")
+        return None
 
     def find_in_mirrors(self, ref: FileRef) -> Path | None:
         """A mirror file with ``ref``'s checksums, whatever its name, or None."""
@@ -170,10 +190,9 @@ class WeightStore:
                     while chunk := response.read(_CHUNK):
                         out.write(chunk)
             except OSError as error:
-                raise FileNotFoundError(
+                raise FileNotFoundError(self._namesake(ref) or (
                     f"could not download {ref.url}: {error}. Fix: check the network, or set "
-                    "EPIZOO_MIRROR to a folder that holds the file."
-                ) from None
+                    "EPIZOO_MIRROR to a folder that holds the file.")) from None
             if not ref.matches(tmp):
                 raise IntegrityError(
                     f"{ref.url} does not match its md5 {ref.md5} / sha256 {ref.sha256}; "
@@ -195,6 +214,10 @@ class _MirrorIndex:
             return [Path(p) for p in sizes.get(str(ref.bytes), [])]
         return [Path(p) for paths in sizes.values() for p in paths]
 
+    def named(self, name: str) -> list[Path]:
+        """The mirror's files called ``name``."""
+        return [Path(p) for paths in self._sizes().values() for p in paths if Path(p).name == name]
+
     def _sizes(self) -> dict[str, list[str]]:
         stamp = _tree_stamp(self.mirror)
         if self.index_file.exists():
@@ -205,7 +228,10 @@ class _MirrorIndex:
         for path in sorted(self.mirror.rglob("*")):
             if path.is_file():
                 sizes.setdefault(str(path.stat().st_size), []).append(str(path))
-        write_text(self.index_file, json.dumps({"stamp": stamp, "sizes": sizes}))
+        try:
+            write_text(self.index_file, json.dumps({"stamp": stamp, "sizes": sizes}))
+        except NotWritableError:  # a read-only cache: the index is only a speed-up
+            logger.info("cannot save the mirror index in a read-only cache; it is rebuilt on each run")
         return sizes
 
 
@@ -267,10 +293,10 @@ def load_safetensors(
     if sha256 is not None:
         actual = sha256sum(path)
         if actual != sha256:
-            raise IntegrityError(
-                f"{path} has sha256 {actual}, expected {sha256}: the file is corrupt or not the "
-                "one this entry was made with. Fix: delete it to have it fetched or converted again."
-            )
+            fix = ("delete it to have it fetched or converted again" if cache_dir_setting() in path.absolute().parents
+                   else "it is the entry's own file: restore it (git checkout, or reinstall epizoo)")
+            raise IntegrityError(f"{path} has sha256 {actual}, expected {sha256}: the file is corrupt or not the "
+                                 f"one this entry was made with. Fix: {fix}.")
     tensors: dict[str, torch.Tensor] = {}
     with safe_open(str(path), framework="pt") as handle:
         header = handle.metadata() or {}

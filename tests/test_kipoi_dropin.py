@@ -7,6 +7,7 @@ explicitly requested fallback that warns.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import re
 import subprocess
 import sys
@@ -352,3 +353,129 @@ def test_temporaries_of_a_killed_run_are_removed_by_the_next_successful_write(tm
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([
         "effects.tsv", "effects.tsv.d", live.name, other_host.name])
     assert target.read_text() == "done\n"
+
+
+# -- the weights store's messages (item 10) ----------------------------------------------------
+@pytest.fixture
+def fresh_cache(monkeypatch, tmp_path):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("EPIZOO_CACHE", str(cache))
+    return cache
+
+
+def _corrupt_conversion(cache):
+    import epizoo
+
+    epizoo.get_model(FOXA1, with_dataloader=False)
+    (converted,) = cache.glob("converted/*/*/weights.safetensors")
+    with open(converted, "ab") as handle:
+        handle.write(b"junk")
+    return converted
+
+
+def test_a_corrupt_cached_conversion_is_named_removed_and_redone(mirror, fresh_cache, caplog):
+    import epizoo
+
+    converted = _corrupt_conversion(fresh_cache)
+    with caplog.at_level("WARNING"):
+        epizoo.get_model(FOXA1, with_dataloader=False)
+    assert f"the cached conversion {converted} had sha256" in caplog.text and "it was removed" in caplog.text
+
+
+def test_a_corrupt_cached_conversion_without_its_sources_says_what_was_done(mirror, fresh_cache, monkeypatch):
+    import epizoo
+
+    converted = _corrupt_conversion(fresh_cache)
+    shutil_rmtree(fresh_cache / "files")
+    monkeypatch.setenv("EPIZOO_MIRROR", "")
+    with pytest.raises(FileNotFoundError, match=rf"the cached conversion {re.escape(str(converted))} had sha256 .* "
+                                                r"it was removed; converting again needs the published files"):
+        epizoo.get_model(FOXA1, with_dataloader=False)
+    assert not converted.exists()
+
+
+def shutil_rmtree(path):
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_a_corrupt_committed_weights_file_says_to_restore_it(tmp_path):
+    import shutil
+
+    import epizoo
+    from epizoo.weights import IntegrityError
+
+    entry = tmp_path / "JUND_finetuned"
+    shutil.copytree(REPO / "zoo" / "TFTransfer" / "JUND_finetuned", entry)
+    with open(entry / "weights.safetensors", "ab") as handle:
+        handle.write(b"junk")
+    with pytest.raises(IntegrityError, match=r"it is the entry's own file: restore it") as caught:
+        epizoo.get_model(str(entry), with_dataloader=False)
+    assert "delete it" not in str(caught.value)
+
+
+def test_an_unwritable_cache_is_one_line(mirror, tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    import epizoo
+    from epizoo.atomic import NotWritableError
+    from epizoo.cli import main
+
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    monkeypatch.setenv("EPIZOO_CACHE", str(afile / "cache"))
+    assert main(["score-variants", FOXA1, "--vcf", str(EXAMPLES / "variants.vcf"), "--fasta", str(EXAMPLES / "genome.fa"),
+                 "--out", str(tmp_path / "out.tsv")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot be created" in err[0] and "Fix: set EPIZOO_CACHE to a writable folder" in err[0]
+    read_only = tmp_path / "read-only"
+    monkeypatch.setenv("EPIZOO_CACHE", str(read_only))
+    real_mkstemp = tempfile.mkstemp
+
+    def refuse_in_cache(*args, dir=None, **kwargs):  # what a read-only folder does (root ignores modes)
+        if read_only in Path(dir).parents or Path(dir) == read_only:
+            raise PermissionError(13, "Permission denied")
+        return real_mkstemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr("epizoo.atomic.tempfile.mkstemp", refuse_in_cache)
+    with pytest.raises(NotWritableError, match=r"Permission denied\. EPIZOO_CACHE \(.*read-only\) must be writable"):
+        epizoo.get_model(FOXA1, with_dataloader=False)
+
+
+def test_a_mirror_file_with_the_right_name_and_the_wrong_checksum_is_named(tmp_path, fresh_cache, monkeypatch):
+    import epizoo
+
+    stale = tmp_path / "mirror" / "FOXA1" / "model.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+    monkeypatch.setenv("EPIZOO_MIRROR", str(tmp_path / "mirror"))
+    with pytest.raises(FileNotFoundError, match=rf"{re.escape(str(stale))} in EPIZOO_MIRROR has the name of model.json "
+                                                r"but md5 99914b932bd37a50b983c5e7c90ae93b, not .*Fix: replace it"):
+        epizoo.get_model(FOXA1, with_dataloader=False)
+
+
+def test_fetch_gets_what_it_can_and_then_reports(mirror, capsys):
+    from epizoo.cli import main
+
+    assert main(["fetch", "FactorNet/TAF1/GENCODE_Unique35_DGF", FOXA1]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0].startswith("FAILED  FactorNet/TAF1/GENCODE_Unique35_DGF: ")
+    assert captured.out.splitlines()[1] == f"ok      {FOXA1}"
+    assert "1 of 2 could not be fetched: FactorNet/TAF1/GENCODE_Unique35_DGF" in captured.err
+
+
+def test_a_corrupt_cached_download_is_named_and_removed(tmp_path, caplog):
+    from epizoo.weights import FileRef, WeightStore, file_digests
+
+    good = tmp_path / "mirror" / "weights.bin"
+    good.parent.mkdir()
+    good.write_bytes(b"the published bytes")
+    ref = FileRef(url="https://example.org/weights.bin", **file_digests(good))
+    store = WeightStore(cache=tmp_path / "cache", mirrors=[good.parent], allow_download=False)
+    corrupt = tmp_path / "cache" / "files" / ref.key / "weights.bin"
+    corrupt.parent.mkdir(parents=True)
+    corrupt.write_bytes(b"the published byte")
+    with caplog.at_level("WARNING"):
+        assert store.fetch(ref) == good
+    assert f"{corrupt} did not match its checksums (a corrupt copy): removed it" in caplog.text and not corrupt.exists()
