@@ -479,3 +479,45 @@ def test_a_corrupt_cached_download_is_named_and_removed(tmp_path, caplog):
     with caplog.at_level("WARNING"):
         assert store.fetch(ref) == good
     assert f"{corrupt} did not match its checksums (a corrupt copy): removed it" in caplog.text and not corrupt.exists()
+
+
+# -- htslib-readable VCF output (item 12) ---------------------------------------------------------
+READ_INFO = """
+import json, sys
+import pysam
+record = next(iter(pysam.VariantFile(sys.argv[1])))
+print(json.dumps({key: value for key, value in record.info.items()}))
+"""
+
+
+@pytest.mark.parametrize("style", ["kipoi", "vcf"])
+def test_vcf_scores_are_floats_to_htslib_and_spec_valid_ids_on_request(mirror, tmp_path, style):
+    from epizoo.veff import score_variants
+
+    out = tmp_path / "effects.vcf.gz"
+    score_variants(FOXA1, EXAMPLES / "variants.vcf", EXAMPLES / "genome.fa", {"dnase_file": str(EXAMPLES / "dnase.bw")},
+                   scores=["diff", "logit"], out=out, info_ids=style)
+    result = subprocess.run([sys.executable, "-c", READ_INFO, str(out)], capture_output=True, text=True)
+    info = json.loads(result.stdout)
+    kipoi_id = f"KV:epizoo:{FOXA1}/is_binding_site:DIFF"
+    key = kipoi_id if style == "kipoi" else re.sub(r"[^0-9A-Za-z_.]", "_", kipoi_id)
+    assert key == (kipoi_id if style == "kipoi" else "KV_epizoo_FactorNet_FOXA1_onePeak_DGF_is_binding_site_DIFF")
+    assert isinstance(info[key], float)
+    assert ("Invalid tag name" in result.stderr) == (style == "kipoi")
+
+
+def test_multi_task_scores_are_one_vcf_list_value_per_task(tmp_path):
+    from types import SimpleNamespace
+
+    import pysam
+
+    from epizoo.dataloaders.variants import Variant
+    from epizoo.plugins.veff.writers import VcfWriter
+
+    group = SimpleNamespace(entry="toy", output="out", score="diff", tasks=("A", "B"), names=("toy/out/A/diff", "toy/out/B/diff"))
+    header = ["##fileformat=VCFv4.2", "##contig=<ID=chr1,length=1000>"]
+    variant = Variant("chr1", 10, "rs1", "A", "G", qual_filter_info=".\t.\t.")
+    with VcfWriter(tmp_path / "toy.vcf", header, [group], info_ids="vcf") as writer:
+        writer.write([variant], {"toy/out/A/diff": np.array([0.25]), "toy/out/B/diff": np.array([-0.5])})
+    record = next(iter(pysam.VariantFile(str(tmp_path / "toy.vcf"))))
+    assert record.info["KV_epizoo_toy_out_DIFF"] == (0.25, -0.5)

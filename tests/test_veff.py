@@ -135,7 +135,7 @@ def test_tsv_vcf_and_parquet_carry_the_same_scores(mirror, tmp_path):
     vcf = run(tmp_path, name="e.vcf.gz", **kwargs).out
     with gzip.open(vcf, "rt") as handle:
         lines = handle.read().splitlines()
-    assert f'##INFO=<ID=KV:epizoo:{GABPA}/is_binding_site:LOGIT,Number=.,Type=String,Description="LOGIT' in "\n".join(lines)
+    assert f'##INFO=<ID=KV:epizoo:{GABPA}/is_binding_site:LOGIT,Number=1,Type=Float,Description="LOGIT' in "\n".join(lines)
     records = [line.split("\t") for line in lines if not line.startswith("#")]
     assert len(records) == len(tsv)
     info = dict(item.split("=") for item in records[0][7].split(";") if "=" in item)

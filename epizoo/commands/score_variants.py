@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile-window", type=int, metavar="BP",
                         help="profile scores count only the bins overlapping BP bp around the variant (default: all)")
     parser.add_argument("--out", required=True, help="output: .tsv, .tsv.gz, .vcf, .vcf.gz or .parquet (written atomically)")
+    parser.add_argument("--info-ids", default="kipoi", choices=["kipoi", "vcf"],
+                        help="VCF output's INFO IDs: kipoi-veff's KV:epizoo:... (default) or spec-valid ones "
+                             "(KV_epizoo_..., no htslib warnings)")
     parser.add_argument("--rejects", help="alleles not scored, with their reason (default: <OUT without suffix>.rejects.tsv)")
     parser.add_argument("--summary-json", help="also write the run's counts (records, alleles, scored, rejected) as JSON")
     parser.add_argument("--region", help="chrom:start-end of a tabix-indexed VCF")
@@ -49,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         profile_window=args.profile_window, out=args.out, rejects=args.rejects, region=args.region,
         shard=parse_shard(args.shard) if args.shard else None,
         allow_ref_mismatch=args.allow_ref_mismatch, batch_size=args.batch_size,
-        device=args.device, precision=args.precision, verbose=not args.quiet,
+        device=args.device, precision=args.precision, verbose=not args.quiet, info_ids=args.info_ids,
     )
     if args.summary_json:
         write_text(args.summary_json, json.dumps(summary.to_json(), indent=1) + "\n")

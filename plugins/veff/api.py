@@ -88,6 +88,7 @@ def score_variants(
     device: str | None = None,
     precision: str = "float32",
     verbose: bool = False,
+    info_ids: str = "kipoi",
 ) -> pd.DataFrame | VariantEffectSummary:
     """Predict the effect of every variant of a VCF with one or more zoo entries.
 
@@ -136,6 +137,10 @@ def score_variants(
         Where and how the models run: ``float32`` (default) or ``bf16`` / ``fp16`` autocast.
     verbose
         Show a progress bar (on a terminal).
+    info_ids
+        INFO IDs of a VCF output: ``kipoi`` (default; kipoi-veff's ``KV:epizoo:<model>/<output>:<SCORE>``,
+        which htslib reads with an "Invalid tag name" warning) or ``vcf`` (the same with every
+        character the VCF spec does not allow replaced by ``_``).
 
     Returns
     -------
@@ -155,7 +160,7 @@ def score_variants(
     if out is None:
         return _to_frame(effects, vcf, genome, region, shard, allow_ref_mismatch, batch_size, verbose, summary)
     return _to_files(effects, vcf, genome, Path(out), rejects, region, shard, allow_ref_mismatch,
-                     batch_size, verbose, summary)
+                     batch_size, verbose, summary, info_ids)
 
 
 def _entries(models, genome, dataloader_args, scores, device, precision) -> list[Entry]:
@@ -221,10 +226,11 @@ def _to_frame(effects, vcf, genome, region, shard, allow_ref_mismatch, batch_siz
     return frame
 
 
-def _to_files(effects, vcf, genome, out, rejects, region, shard, allow_ref_mismatch, batch_size, verbose, summary):
+def _to_files(effects, vcf, genome, out, rejects, region, shard, allow_ref_mismatch, batch_size, verbose, summary,
+              info_ids):
     rejects = Path(rejects) if rejects is not None else default_rejects_path(out)
     started = time.perf_counter()
-    with _open_writer(out, effects, vcf, region) as writer, RejectsWriter(rejects) as rejects_writer:
+    with _open_writer(out, effects, vcf, region, info_ids) as writer, RejectsWriter(rejects) as rejects_writer:
         reader = _reader(vcf, genome, region, shard, allow_ref_mismatch, on_reject=rejects_writer)
         for variants, columns in effects.run(_batches(reader, batch_size, verbose)):
             writer.write(variants, columns)
@@ -234,10 +240,10 @@ def _to_files(effects, vcf, genome, out, rejects, region, shard, allow_ref_misma
     return summary
 
 
-def _open_writer(out: Path, effects: VariantEffects, vcf, region):
+def _open_writer(out: Path, effects: VariantEffects, vcf, region, info_ids: str):
     cls = WRITERS[output_format(out)]
     if cls is VcfWriter:
-        return VcfWriter(out, VcfVariants(vcf, region=region).read_header(), effects.layout)
+        return VcfWriter(out, VcfVariants(vcf, region=region).read_header(), effects.layout, info_ids)
     return cls(out, effects.columns)
 
 

@@ -6,7 +6,10 @@ One writer per output format, chosen by the file's suffix:
   ``<model>/<output>/<task>/<score>``;
 * ``.vcf`` / ``.vcf.gz``: the input records (one line per scored ALT allele, sample columns
   dropped) with kipoi-veff's INFO annotation: ``KV:<source>:<model>/<output>:<SCORE>`` holding
-  the per-task values joined by ``|``, each tag described in the header;
+  the per-task values, each tag declared ``Type=Float`` with one value per task (a VCF list,
+  comma-separated, so that htslib readers get numbers). kipoi-veff's IDs contain ``:`` and ``/``,
+  which the VCF spec does not allow in an INFO ID (htslib warns "Invalid tag name" and keeps them);
+  ``info_ids="vcf"`` writes spec-valid IDs instead (`info_id`);
 * ``.parquet``: the TSV's columns, one row group per batch.
 
 Rows are written batch by batch into a temporary file that replaces the final name only when the
@@ -122,10 +125,23 @@ class ParquetWriter(_AtomicOutput):
             self._writer = None
 
 
+#: INFO ID styles: kipoi-veff's (the default, for its users' parsers) and the VCF spec's
+INFO_ID_STYLES = ("kipoi", "vcf")
+
+
 def kv_tag(model: str, score: str) -> str:
     """kipoi-veff's INFO tag for a model's score (kipoi_veff/utils/io.py, prep_str)."""
     name = re.sub(r"\s+", "_", re.sub(r"[^\w\.\:\s/]+", "_", f"{KV_SOURCE}:{model}")).strip("_")
     return f"KV:{name}:{score.upper()}"
+
+
+def info_id(model: str, score: str, style: str = "kipoi") -> str:
+    """The INFO ID of a model's score: kipoi-veff's `kv_tag`, or with ``style="vcf"`` the same
+    made valid for the VCF spec (``[A-Za-z_][0-9A-Za-z_.]*``: every other character becomes ``_``)."""
+    if style not in INFO_ID_STYLES:
+        raise ValueError(f"unknown INFO ID style {style!r}; use one of {', '.join(INFO_ID_STYLES)}")
+    tag = kv_tag(model, score)
+    return tag if style == "kipoi" else re.sub(r"[^0-9A-Za-z_.]", "_", tag)
 
 
 class VcfWriter(_AtomicOutput):
@@ -140,21 +156,23 @@ class VcfWriter(_AtomicOutput):
     layout
         The run's score column groups (`epizoo.plugins.veff.engine.ScoreColumns`): one INFO tag
         per entry, output and score, values per task.
+    info_ids
+        ``kipoi`` (kipoi-veff's ``KV:...`` IDs) or ``vcf`` (spec-valid IDs), see `info_id`.
     """
 
-    def __init__(self, path: str | Path, header: list[str], layout: list) -> None:
+    def __init__(self, path: str | Path, header: list[str], layout: list, info_ids: str = "kipoi") -> None:
+        self.tags = [(info_id(f"{group.entry}/{group.output}", group.score, info_ids), group) for group in layout]
         super().__init__(path)
         self.compress = str(path).endswith(".gz")
         self._plain = self.tmp.with_name(self.tmp.name + ".plain") if self.compress else self.tmp
         self._handle = open(self._plain, "w", newline="")
-        self.tags = [(kv_tag(f"{group.entry}/{group.output}", group.score), group) for group in layout]
         self._handle.write("\n".join(self._header(header)) + "\n")
 
     def _header(self, header: list[str]) -> list[str]:
         meta = [line for line in header if line.startswith("##")] or ["##fileformat=VCFv4.2"]
         described = [
-            f'##INFO=<ID={tag},Number=.,Type=String,Description="{group.score.upper()} variant effect '
-            f'prediction by epizoo. Prediction from model outputs: {"|".join(group.tasks)}">'
+            f'##INFO=<ID={tag},Number={len(group.tasks)},Type=Float,Description="{group.score.upper()} variant '
+            f'effect prediction by epizoo, one value per task: {",".join(group.tasks)}">'
             for tag, group in self.tags
         ]
         note = "##epizoo=one line per scored ALT allele; sample columns dropped"
@@ -164,7 +182,7 @@ class VcfWriter(_AtomicOutput):
         lines = []
         for row, variant in enumerate(variants):
             qual, filters, info = variant.qual_filter_info.split("\t")
-            annotations = [f"{tag}=" + "|".join(f"{columns[name][row]:.8g}" for name in group.names)
+            annotations = [f"{tag}=" + ",".join(f"{columns[name][row]:.8g}" for name in group.names)
                            for tag, group in self.tags]
             info = ";".join(([] if info == "." else [info]) + annotations)
             lines.append("\t".join([variant.chrom, str(variant.pos), variant.id, variant.ref, variant.alt, qual, filters, info]))
