@@ -65,6 +65,8 @@ def test_config_errors_name_the_key_and_the_fix(tmp_path, world):
         (lambda r: r["data"].pop("fasta"), "data: missing required key 'fasta'"),
         (lambda r: r["training"].update(precision="half"), "precision must be 32, bf16-mixed or 16-mixed"),
         (lambda r: r.update(recipe="factornets"), "unknown recipe 'factornets'"),
+        (lambda r: r["data"]["cells"][0].update(dnase="cellA.bw"),
+         r"data.cells\[0\].dnase: .*cellA.bw does not exist \(relative paths are relative to the config's folder"),
     ]:
         broken = json.loads(json.dumps(raw))
         change(broken)
@@ -110,11 +112,13 @@ def test_factornet_learns_the_planted_motif_and_writes_a_checked_entry(tmp_path,
 def test_bf16_autocast_on_cpu_and_multi_task(tmp_path, world, mirror):
     result = epizoo("-q", "train", "factornet", str(write_config(tmp_path, world, tasks=("CTCF", "FOXA1"), cells=("cellA",))),
                     "--out", str(tmp_path / "multi"), "--set", "training.precision=bf16-mixed",
-                    "--set", "training.max_epochs=1")
+                    "--set", "training.max_epochs=1", "--set", "training.threads=1")
     assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("checked with epizoo check and kipoi test"), result.stdout
     model_yaml = yaml.safe_load((tmp_path / "multi" / "model.yaml").read_text())
     assert model_yaml["schema"]["targets"]["column_labels"] == ["CTCF", "FOXA1"]
     assert "bf16-mixed" in (tmp_path / "multi" / "config.yaml").read_text()
+    assert yaml.safe_load((tmp_path / "multi" / "config.yaml").read_text())["training"]["threads"] == 1
 
 
 def test_training_resumes_after_being_killed(tmp_path, world, mirror):

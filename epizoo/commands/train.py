@@ -32,5 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if config.recipe != args.recipe:
         raise ConfigError(f"{args.config} is a {config.recipe!r} config, not {args.recipe!r}")
     out = train(config, args.out, restart=args.restart, check=not args.no_check, quiet=args.quiet)
-    print(f"wrote {out}; check it with: kipoi test {out} --source dir")
+    checked = "checked with epizoo check and kipoi test" if not args.no_check else \
+        f"not checked (--no-check): epizoo check {out}"
+    print(f"wrote {out}; {checked}")
     return 0

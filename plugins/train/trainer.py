@@ -100,6 +100,8 @@ def train(
     out = Path(out)
     workdir = out.with_name(out.name + ".run")
     recipe = get_recipe(run.recipe)()
+    if run.training.threads:
+        torch.set_num_threads(run.training.threads)
     L.seed_everything(run.seed, workers=True, verbose=False)
     prepared = recipe.prepare(run)
     module = ZooModule(recipe.architecture, prepared.model_config, recipe.loss,
