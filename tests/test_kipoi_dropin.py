@@ -521,3 +521,56 @@ def test_multi_task_scores_are_one_vcf_list_value_per_task(tmp_path):
         writer.write([variant], {"toy/out/A/diff": np.array([0.25]), "toy/out/B/diff": np.array([-0.5])})
     record = next(iter(pysam.VariantFile(str(tmp_path / "toy.vcf"))))
     assert record.info["KV_epizoo_toy_out_DIFF"] == (0.25, -0.5)
+
+
+# -- example files (item 5) ----------------------------------------------------------------------
+@pytest.mark.parametrize("entry", [FOXA1, "FactorNet/GABPA/metaGENCODE_RNAseq_Unique35_DGF"])
+def test_kipoi_get_example_copies_the_files_and_its_kwargs_work_from_the_users_folder(mirror, tmp_path, entry):
+    import filecmp
+    import os
+
+    env = {**os.environ, "HOME": str(tmp_path / "home")}
+    subprocess.run([sys.executable, "-m", "epizoo", "source", "register", "--default"], env=env, check=True,
+                   capture_output=True)
+    kipoi = [sys.executable, "-m", "kipoi"]
+    result = subprocess.run([*kipoi, "get-example", entry, "-o", "example"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    kwargs = json.loads(result.stdout.strip().splitlines()[-1])
+    files = {key: value for key, value in kwargs.items() if key.endswith("_file")}
+    assert files and all(value.startswith("example/") for value in files.values())
+    for value in files.values():
+        assert filecmp.cmp(tmp_path / value, EXAMPLES / Path(value).name, shallow=False)
+    result = subprocess.run([*kipoi, "predict", entry, "--dataloader_args", json.dumps(kwargs), "-o", "preds.tsv"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len((tmp_path / "preds.tsv").read_text().splitlines()) == 11
+
+
+def test_predict_example_works_from_anywhere(mirror, tmp_path, monkeypatch):
+    import epizoo
+
+    monkeypatch.chdir(tmp_path)
+    for entry in (FOXA1, "TFTransfer/JUND_finetuned", f"VariantEffects/{FOXA1}"):
+        predictions = epizoo.get_model(entry).pipeline.predict_example()
+        assert len(predictions) if not isinstance(predictions, dict) else predictions
+    assert not list(tmp_path.iterdir())  # nothing copied or written here
+    assert not (REPO / "zoo" / "FactorNet" / "downloaded").exists()  # nor into the zoo
+
+
+def test_each_kipoi_description_annotates_its_own_class(mirror, tmp_path):
+    import pickle
+
+    from kipoi.specs import RemoteFile
+
+    from epizoo.registry import get_dataloader
+    from epizoo.zoo.FactorNet.dataloader import DGF
+
+    from_yaml = get_dataloader("FactorNet/EGR1/onePeak_DGF")  # Kipoi's dataloader.yaml route
+    assert from_yaml is not DGF and issubclass(from_yaml, DGF)
+    assert from_yaml.args["fasta_file"].example == "../../examples/genome.fa"
+    assert isinstance(DGF.args["fasta_file"].example, RemoteFile)  # the imported class keeps its own
+    dataset = from_yaml(intervals_file=str(EXAMPLES / "regions.bed"), fasta_file=str(EXAMPLES / "genome.fa"),
+                        dnase_file=str(EXAMPLES / "dnase.bw"))
+    clone = pickle.loads(pickle.dumps(dataset))  # worker processes get the importable class
+    assert type(clone) is DGF and len(clone) == len(dataset)

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from epizoo.dataloaders.descriptions import describe
 from epizoo.dataloaders.intervals import OverlapIndex, read_bed
 from epizoo.dataloaders.regions import IntervalDataset, read_feature_vector
 from epizoo.entry_weights import published_file
@@ -213,16 +214,39 @@ class MetaGencodeUnique35DGF(FactorNetDataset):
                          rnaseq=True, gencode=True, allow_missing_tracks=allow_missing_tracks)
 
 
+#: each class's tracks (bigwig.txt), kind (the authors' folder prefix) and meta features
+KINDS = {
+    "DGF": (("DGF",), "onePeak", 0),
+    "Unique35DGF": (("Unique35", "DGF"), "onePeak", 0),
+    "MetaUnique35DGF": (("Unique35", "DGF"), "meta", 8),
+    "GencodeUnique35DGF": (("Unique35", "DGF"), "GENCODE", 6),
+    "MetaGencodeUnique35DGF": (("Unique35", "DGF"), "metaGENCODE", 14),
+}
+
+
 def dataloader_class(tracks: list[str], features: list[str]) -> str:
     """Name of the class above that serves a model with these ``bigwig.txt`` tracks and
     ``feature.txt`` groups (``bigwig``, ``meta``, ``gencode``)."""
     rnaseq, gencode = "meta" in features, "gencode" in features
-    if tracks == ["DGF"] and not (rnaseq or gencode):
-        return "DGF"
-    if tracks == ["Unique35", "DGF"]:
-        return {(False, False): "Unique35DGF", (True, False): "MetaUnique35DGF",
-                (False, True): "GencodeUnique35DGF", (True, True): "MetaGencodeUnique35DGF"}[(rnaseq, gencode)]
+    for name, (its_tracks, kind, _) in KINDS.items():
+        if list(its_tracks) == list(tracks) and ("meta" in kind, "GENCODE" in kind) == (rnaseq, gencode):
+            return name
     raise ValueError(
         f"no FactorNet dataloader for tracks {tracks} with features {features}; the authors' "
         "models use DGF or Unique35+DGF. Fix: add a dataloader class for this combination."
     )
+
+
+def _describe_classes() -> None:
+    """Each class carries the group's dataloader description (dataloader-template.yaml), so that
+    entries naming it by import get Kipoi's example files (`epizoo.dataloaders.descriptions`)."""
+    from epizoo.entries import render_template
+
+    group = Path(__file__).resolve().parent
+    for name, (tracks, kind, n_meta) in KINDS.items():
+        values = {"dataloader": name, "tracks": ",".join(tracks), "n_channels": 4 + len(tracks),
+                  "n_meta": n_meta, "kind": kind}
+        describe(globals()[name], render_template(group / "dataloader-template.yaml", values), group)
+
+
+_describe_classes()
