@@ -524,7 +524,7 @@ def test_multi_task_scores_are_one_vcf_list_value_per_task(tmp_path):
 
 
 # -- example files (item 5) ----------------------------------------------------------------------
-@pytest.mark.parametrize("entry", [FOXA1, "FactorNet/GABPA/metaGENCODE_RNAseq_Unique35_DGF"])
+@pytest.mark.parametrize("entry", [FOXA1, "FactorNet/GABPA/metaGENCODE_RNAseq_Unique35_DGF", "TFTransfer/JUND_finetuned"])
 def test_kipoi_get_example_copies_the_files_and_its_kwargs_work_from_the_users_folder(mirror, tmp_path, entry):
     import filecmp
     import os
@@ -544,7 +544,8 @@ def test_kipoi_get_example_copies_the_files_and_its_kwargs_work_from_the_users_f
     result = subprocess.run([*kipoi, "predict", entry, "--dataloader_args", json.dumps(kwargs), "-o", "preds.tsv"],
                             cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert len((tmp_path / "preds.tsv").read_text().splitlines()) == 11
+    regions = (tmp_path / files["intervals_file"]).read_text().splitlines()
+    assert len((tmp_path / "preds.tsv").read_text().splitlines()) == 1 + len(regions)
 
 
 def test_predict_example_works_from_anywhere(mirror, tmp_path, monkeypatch):

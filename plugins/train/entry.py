@@ -39,7 +39,8 @@ def write_trained_entry(out: Path, module: ZooModule, run: RunConfig, recipe: Re
                                   _provenance(config, recipe, prepared, metrics))
         info = recipe.entry_info(run, prepared, metrics)
         values = {**info, "architecture": recipe.architecture, "sha256": sha256, "recipe": run.recipe,
-                  "config": config, "test_metrics": metrics}
+                  "config": config, "test_metrics": metrics,
+                  "dataloader": yaml.safe_load(info["dataloader_yaml"])["defined_as"]}
         write_text(folder / "model.yaml", render_template(TEMPLATE, _json_safe(values)))
         write_text(folder / "dataloader.yaml", info["dataloader_yaml"])
         write_text(folder / "config.yaml", yaml.safe_dump(config, sort_keys=False))

@@ -13,12 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from epizoo.dataloaders.descriptions import describe
 from epizoo.dataloaders.genome import Genome
 from epizoo.dataloaders.regions import IntervalDataset
 
 SEQ_LEN = 200
 N_VALUE = 0.25
-#: the example inputs that dataloader-template.yaml names (the repository's examples/)
+#: the example inputs that dataloader.yaml.j2 names (the repository's examples/)
 EXAMPLE_FILES = tuple(
     Path(__file__).resolve().parents[2] / "examples" / name for name in ("dhs_regions.bed", "genome.fa")
 )
@@ -62,3 +63,17 @@ def dataloader_class(seq_len: int) -> str:
         if cls.seq_len == seq_len:
             return cls.__name__
     raise ValueError(f"no TFTransfer dataloader for {seq_len}-bp inputs (200, 500 or 1000)")
+
+
+def _describe_classes() -> None:
+    """Each class carries its dataloader description (dataloader.yaml.j2), so that entries naming
+    it by import get Kipoi's example files (`epizoo.dataloaders.descriptions`)."""
+    from epizoo.entries import render_template
+
+    folder = Path(__file__).resolve().parent
+    for cls in (TFBindingWindows, TFBindingWindows500, TFBindingWindows1000):
+        values = {"seq_len": cls.seq_len, "dataloader": cls.__name__}
+        describe(cls, render_template(folder / "dataloader.yaml.j2", values), folder)
+
+
+_describe_classes()
