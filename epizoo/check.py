@@ -11,7 +11,10 @@ A contributor's pull request, ``epizoo convert`` and ``epizoo train`` all end he
 4. the weights load (sha256 verified, every tensor of the architecture present) and a forward
    pass (`epizoo.predict`) on inputs of the declared kinds and shapes gives outputs that match
    the declaration (structure, shape, value range of the kind);
-5. stock ``kipoi test`` passes on the entry's example files (and matches ``test.expect``).
+5. stock ``kipoi test`` passes on the entry's example files (and matches ``test.expect``);
+6. where the weights were published twice (``weights.cross_check``: Kipoi's re-save of an
+   authors' FactorNet model) and both are at hand (cache or ``EPIZOO_MIRROR``, no download), the
+   two conversions predict the same (to 1e-6) on inputs of the declared kinds.
 """
 from __future__ import annotations
 
@@ -51,7 +54,7 @@ class CheckReport:
 def check_entry(model: str | Path, kipoi_test: bool = True) -> CheckReport:
     """Run every check on one entry (zoo name or folder); never raises for a failed check."""
     report = CheckReport(str(model))
-    for check in (_check_description, _check_contract, _check_model):
+    for check in (_check_description, _check_contract, _check_model, _check_cross_conversion):
         try:
             check(model, report)
         except Exception as error:  # a broken entry must yield a report, not a traceback
@@ -122,6 +125,34 @@ def _check_model(model, report: CheckReport) -> None:
         report.problems.extend(problems)
     else:
         report.passed.append("a forward pass on inputs of the declared kinds gives the declared outputs")
+
+
+def _check_cross_conversion(model, report: CheckReport, tolerance: float = 1e-6) -> None:
+    """The entry's network against the other published copy of its weights, when at hand."""
+    from .entry_weights import resolve_weights
+    from .kipoi_model import build_module
+    from .weights import WeightStore
+
+    args = model_yaml(model).get("args") or {}
+    other = (args.get("weights") or {}).get("cross_check")
+    if other is None:
+        return
+    try:  # converted into the cache from local files only; then build_module finds it there
+        resolve_weights(other, store=WeightStore(allow_download=False))
+    except FileNotFoundError:
+        report.passed.append(f"the other published copy ({other['convert']}) is not at hand: not compared")
+        return
+    root, name = resolve(model)
+    mine = build_module(args["architecture"], args["weights"], args.get("config"), str(root / name))
+    theirs = build_module(args["architecture"], other, args.get("config"))
+    inputs = _example_inputs(get_contract(model), n=4)
+    difference = float((predict(mine, inputs, device="cpu") - predict(theirs, inputs, device="cpu")).abs().max())
+    if difference <= tolerance:
+        report.passed.append(f"the other published copy ({other['convert']}) predicts the same "
+                             f"(max |difference| {difference:.2g})")
+    else:
+        report.problems.append(f"the other published copy ({other['convert']}) differs: max |difference| "
+                               f"{difference:.2g} > {tolerance:g}")
 
 
 def _example_inputs(contract: Contract, n: int = 2, seed: int = 0) -> dict[str, torch.Tensor]:

@@ -17,7 +17,7 @@ import numpy as np
 import pyBigWig
 import pytest
 
-from conftest import REPO
+from conftest import DATA, REPO
 
 EXAMPLES = REPO / "examples"
 FOXA1 = "FactorNet/FOXA1/onePeak_DGF"
@@ -575,3 +575,43 @@ def test_each_kipoi_description_annotates_its_own_class(mirror, tmp_path):
                         dnase_file=str(EXAMPLES / "dnase.bw"))
     clone = pickle.loads(pickle.dumps(dataset))  # worker processes get the importable class
     assert type(clone) is DGF and len(clone) == len(dataset)
+
+
+# -- epizoo check compares the two published copies of a FactorNet model (item 7) ----------------
+def _entry_with_a_kipoi_copy(tmp_path, perturb: float = 0.0):
+    import os
+
+    import h5py
+    import yaml
+    from kipoi_resave import write_kipoi_resave
+
+    from epizoo.registry import model_yaml
+    from epizoo.weights import file_digests
+
+    model_json, weights = write_kipoi_resave(DATA / "factornet" / "models" / "FOXA1" / "onePeak_DGF", tmp_path / "kipoi")
+    if perturb:  # the output layer's bias: the last weight Keras saved
+        with h5py.File(weights, "r+") as handle:
+            last = [name for name in handle.attrs["layer_names"] if len(handle[name].attrs["weight_names"])][-1]
+            handle[last][handle[last].attrs["weight_names"][-1]][...] += perturb
+    description = model_yaml(FOXA1)
+    description["args"]["weights"]["cross_check"]["from"] = {
+        role: {"url": f"https://zenodo.org/record/1/files/{path.name}?download=1", "md5": file_digests(path)["md5"]}
+        for role, path in (("model_json", model_json), ("weights_hdf5", weights))}
+    entry = tmp_path / "entry"
+    entry.mkdir()
+    (entry / "model.yaml").write_text(yaml.safe_dump(description))
+    return entry, os.pathsep.join([str(DATA), str(tmp_path / "kipoi")])
+
+
+@pytest.mark.parametrize("perturb", [0.0, 0.5])
+def test_epizoo_check_compares_kipois_copy_when_it_is_at_hand(mirror, fresh_cache, tmp_path, monkeypatch, perturb):
+    from epizoo.check import CheckReport, _check_cross_conversion
+
+    entry, mirrors = _entry_with_a_kipoi_copy(tmp_path, perturb)
+    monkeypatch.setenv("EPIZOO_MIRROR", mirrors)
+    report = CheckReport(str(entry))
+    _check_cross_conversion(str(entry), report)
+    if perturb:
+        assert report.problems and "the other published copy (factornet-kipoi) differs" in report.problems[0]
+    else:
+        assert not report.problems and "predicts the same (max |difference| 0)" in report.passed[0]
