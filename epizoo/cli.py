@@ -34,12 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="A Kipoi-compatible model zoo for regulatory genomics, and its plugins.",
     )
     parser.add_argument("--version", action="version", version=f"epizoo {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    parser.add_argument("-q", "--quiet", action="store_true", help="log errors only, no progress bars")
+    _add_global_flags(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():
         commands.add_parser(name, help=help_text, description=help_text, add_help=False)
     return parser
+
+
+def _add_global_flags(parser, verbose: bool = False, quiet: bool = False) -> None:
+    """-v / -q, accepted before the sub-command and after it (the defaults: what came before)."""
+    parser.add_argument("-v", "--verbose", action="store_true", default=verbose, help="log progress details")
+    parser.add_argument("-q", "--quiet", action="store_true", default=quiet, help="log errors only, no progress bars")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,9 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     module = import_module(module_name)
     sub = argparse.ArgumentParser(prog=f"epizoo {known.command}", description=help_text)
     module.add_arguments(sub)
+    _add_global_flags(sub.add_argument_group("output"), known.verbose, known.quiet)
     args = sub.parse_args(rest)
-    args.quiet, args.verbose = known.quiet, known.verbose
-    level = logging.ERROR if known.quiet else logging.INFO if known.verbose else logging.WARNING
+    level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(module.run(args) or 0)

@@ -1,7 +1,8 @@
 """The epizoo CLI: one entry point, the same through `python -m epizoo`, clear errors."""
+import json
 import subprocess
-from pathlib import Path
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -51,3 +52,13 @@ def test_bad_input_is_a_one_line_error_with_exit_status_2(tmp_path, capsys):
     assert code == 2
     assert "absent.bed does not exist" in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_global_flags_parse_after_the_sub_command_too(mirror, tmp_path, capsys):
+    args = ["score-variants", "FactorNet/FOXA1/onePeak_DGF", "--vcf", str(REPO / "examples/variants.vcf"),
+            "--fasta", str(REPO / "examples/genome.fa"), "--dataloader-args", json.dumps({"dnase_file": str(REPO / "examples/dnase.bw")})]
+    assert main([*args, "--out", str(tmp_path / "a.tsv")]) == 0
+    assert "scored" in capsys.readouterr().out
+    for quiet in (["-q", *args], [*args, "-q"]):
+        assert main([*quiet, "--out", str(tmp_path / "b.tsv")]) == 0
+        assert capsys.readouterr().out == ""
