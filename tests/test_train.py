@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pyBigWig
 import pytest
+import torch
 import yaml
 
 from epizoo.plugins.train.config import ConfigError, load_config
@@ -75,12 +76,12 @@ def test_config_errors_name_the_key_and_the_fix(tmp_path, world):
             load_config(tmp_path / "bad.yaml")
 
 
-def test_relative_paths_are_relative_to_the_config_file(tmp_path, world):
+def test_relative_paths_are_relative_to_the_config_file(tmp_path, world, monkeypatch):
     path = write_config(tmp_path, world)
     raw = yaml.safe_load(path.read_text())
     raw["data"]["fasta"] = os.path.relpath(world.fasta, tmp_path)
     path.write_text(yaml.safe_dump(raw))
-    os.chdir("/")
+    monkeypatch.chdir("/")
     assert load_config(path).data.fasta.resolve() == Path(world.fasta).resolve()
 
 
@@ -109,30 +110,50 @@ def test_factornet_learns_the_planted_motif_and_writes_a_checked_entry(tmp_path,
         assert str(tmp_path) not in text and str(world.fasta.parent) not in text
 
 
-def test_bf16_autocast_on_cpu_and_multi_task(tmp_path, world, mirror):
+def test_multi_task_through_the_cli_with_one_thread(tmp_path, world, mirror):
     result = epizoo("-q", "train", "factornet", str(write_config(tmp_path, world, tasks=("CTCF", "FOXA1"), cells=("cellA",))),
-                    "--out", str(tmp_path / "multi"), "--set", "training.precision=bf16-mixed",
-                    "--set", "training.max_epochs=1", "--set", "training.threads=1")
+                    "--out", str(tmp_path / "multi"), "--set", "training.max_epochs=1", "--set", "training.threads=1")
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("checked with epizoo check and kipoi test"), result.stdout
     model_yaml = yaml.safe_load((tmp_path / "multi" / "model.yaml").read_text())
     assert model_yaml["schema"]["targets"]["column_labels"] == ["CTCF", "FOXA1"]
-    assert "bf16-mixed" in (tmp_path / "multi" / "config.yaml").read_text()
     assert yaml.safe_load((tmp_path / "multi" / "config.yaml").read_text())["training"]["threads"] == 1
 
 
+def test_bf16_mixed_precision_runs_the_forward_pass_in_bf16_on_cpu(tmp_path, world, mirror, monkeypatch):
+    from epizoo.plugins.train.module import ZooModule
+    from epizoo.plugins.train.trainer import train
+
+    dtypes = []
+    training_step = ZooModule.training_step
+
+    def recording(self, batch, batch_index):  # the dtype a dense layer computes in, every step
+        dense = next(m for m in self.model.modules() if isinstance(m, torch.nn.Linear))
+        hook = dense.register_forward_hook(lambda module, args, output: dtypes.append(output.dtype))
+        try:
+            return training_step(self, batch, batch_index)
+        finally:
+            hook.remove()
+
+    monkeypatch.setattr(ZooModule, "training_step", recording)
+    config = write_config(tmp_path, world, cells=("cellA",), training={"max_epochs": 1, "precision": "bf16-mixed"})
+    entry = train(config, tmp_path / "bf16", check=False)
+    assert dtypes and set(dtypes) == {torch.bfloat16}
+    assert "bf16-mixed" in (entry / "config.yaml").read_text()
+
+
 def test_training_resumes_after_being_killed(tmp_path, world, mirror):
-    config = write_config(tmp_path, world, training={"max_epochs": 5, "patience": 5})
+    config = write_config(tmp_path, world, training={"max_epochs": 5, "patience": 5, "record_samples": True})
     command = [sys.executable, "-m", "epizoo", "-v", "train", "factornet", str(config), "--out", str(tmp_path / "run")]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    last = tmp_path / "run.run" / "checkpoints" / "last.ckpt"
-    deadline = time.time() + 120
-    while not last.exists() and time.time() < deadline and process.poll() is None:
-        time.sleep(0.2)
-    assert last.exists(), "no checkpoint appeared"
-    time.sleep(0.5)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # the event: epoch 1 drew its windows, so epoch 0 ended and its checkpoint was saved before
+    second_epoch = tmp_path / "run.run" / "samples" / "epoch1_rank0.tsv"
+    deadline = time.time() + 300
+    while not second_epoch.exists() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    assert second_epoch.exists() and (tmp_path / "run.run" / "checkpoints" / "last.ckpt").exists()
     assert not (tmp_path / "run").exists()  # the entry is written only at the end
     logs = list((tmp_path / "run.run" / "logs").glob("version_*/metrics.csv"))
     epochs_before = len(pd.concat([pd.read_csv(p) for p in logs])["epoch"].dropna().unique()) if logs else 0
