@@ -1,6 +1,9 @@
 """The TFTransfer zoo entries trained by experiments/tftransfer.py: complete, checked, plugin-ready."""
+import json
+
 import numpy as np
 import pytest
+import torch
 import yaml
 
 from conftest import REPO
@@ -48,6 +51,31 @@ def test_fine_tuned_model_predicts_the_example_regions(tmp_path):
                                           "fasta_file": str(REPO / "examples" / "genome.fa")})
     assert predictions.shape == (113, 1) and np.isfinite(predictions).all()
     assert 0 <= predictions.min() and predictions.max() <= 1 and predictions.std() > 0
+
+
+def test_fine_tuned_entry_reproduces_its_model_cards_test_metrics(mirror):
+    """Random or mis-loaded weights give an auROC near 0.5, not the model card's 0.648."""
+    from epizoo.kipoi_model import load_entry
+    from epizoo.plugins.train.config import load_config
+    from epizoo.plugins.train.data import WindowBatches
+    from epizoo.plugins.train.metrics import binary_metrics
+    from epizoo.plugins.train.recipes import get_recipe
+
+    folder = ZOO_ROOT / "TFTransfer" / "JUND_finetuned"
+    run = load_config(folder / "config.yaml")  # the pre-trained entry is found by name and weights sha256
+    prepared = get_recipe(run.recipe)().prepare(run)
+    network = load_entry(folder)[0]
+    outputs, targets, masks = [], [], []
+    batches = WindowBatches(prepared.builders, prepared.test, 256)
+    with torch.no_grad():
+        for inputs, target, mask in (batches[k] for k in range(len(batches))):
+            outputs.append(network(**inputs).numpy())
+            targets.append(target.numpy())
+            masks.append(None if mask is None else mask.numpy())
+    mask = None if masks[0] is None else np.concatenate(masks).astype(bool)
+    metrics = binary_metrics(np.concatenate(outputs), np.concatenate(targets), mask, task_names=["JUND"])
+    card = json.loads((folder / "metrics.json").read_text())
+    assert abs(metrics["auroc"] - card["auroc"]) < 0.01 and abs(metrics["auprc"] - card["auprc"]) < 0.01, (metrics, card)
 
 
 @pytest.mark.parametrize("entry", ENTRIES)

@@ -215,9 +215,11 @@ def _scalar(kind, value, where: str, base: Path | None):
 def _recorded_file(reference: Mapping[str, Any], where: str, base: Path | None) -> Path:
     """The file that a recorded configuration names by ``{file, sha256[, bytes]}`` (an entry's
     config.yaml): the one of that name beside the configuration, else any file with that
-    checksum in the ``EPIZOO_MIRROR`` folders."""
+    checksum in the ``EPIZOO_MIRROR`` folders. ``{entry, weights_sha256}`` names a zoo entry."""
     from epizoo.weights import FileRef, WeightStore, sha256sum
 
+    if "entry" in reference:
+        return _recorded_entry(reference, where)
     if "sha256" not in reference:
         raise ConfigError(f"{where}: {dict(reference)} names a folder, not a file by its checksum; give its path")
     beside = (base or Path(".")) / str(reference.get("file", ""))
@@ -228,6 +230,22 @@ def _recorded_file(reference: Mapping[str, Any], where: str, base: Path | None) 
         raise ConfigError(f"{where}: {reference.get('file')} (sha256 {reference['sha256']}) is in no mirror. Fix: "
                           "set EPIZOO_MIRROR to a folder that holds it, or give its path")
     return found
+
+
+def _recorded_entry(reference: Mapping[str, Any], where: str) -> Path:
+    """The folder of the zoo entry ``{entry, weights_sha256}`` names, if its weights are those."""
+    from epizoo.registry import resolve
+    from epizoo.weights import sha256sum
+
+    try:
+        root, name = resolve(reference["entry"])
+    except ValueError:
+        raise ConfigError(f"{where}: {reference['entry']!r} is not a zoo entry. Fix: give the entry's folder") from None
+    weights = root / name / "weights.safetensors"
+    if reference.get("weights_sha256") and (not weights.is_file() or sha256sum(weights) != reference["weights_sha256"]):
+        raise ConfigError(f"{where}: the zoo's {reference['entry']} is not the model this run used (its weights' "
+                          f"sha256 is not {reference['weights_sha256']}). Fix: give that model's folder")
+    return root / name
 
 
 def _set_dotted(raw: dict, dotted: str, value) -> None:

@@ -21,6 +21,7 @@ from epizoo import __version__
 from epizoo.atomic import atomic_dir, write_text
 from epizoo.entries import copy_examples, render_template, write_expect
 from epizoo.weights import save_safetensors, sha256sum
+from epizoo.zoo import ZOO_ROOT
 
 from .config import RunConfig
 from .module import ZooModule
@@ -74,12 +75,15 @@ def _named(value):
 
 
 def file_reference(path: Path) -> dict:
-    """``{file, sha256, bytes}`` of a file, ``{entry, weights_sha256}`` of an entry folder, else
-    ``{name}``. (The size lets `epizoo.weights` find the file in a mirror without hashing others.)"""
+    """``{file, sha256, bytes}`` of a file, ``{entry, weights_sha256}`` of an entry folder (by its
+    zoo name when it is in the zoo), else ``{name}``. (The size lets `epizoo.weights` find the file
+    in a mirror without hashing others.)"""
     if path.is_file():
         return {"file": path.name, "sha256": sha256sum(path), "bytes": path.stat().st_size}
     if (path / "weights.safetensors").is_file():
-        return {"entry": path.name, "weights_sha256": sha256sum(path / "weights.safetensors")}
+        inside = path.resolve().is_relative_to(ZOO_ROOT)
+        return {"entry": str(path.resolve().relative_to(ZOO_ROOT)) if inside else path.name,
+                "weights_sha256": sha256sum(path / "weights.safetensors")}
     return {"name": path.name}
 
 
