@@ -1,6 +1,7 @@
 """Shared fixtures: the read-only real data beside the repo, and isolated cache/HOME folders."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -15,14 +16,48 @@ SLICE_FASTA = DATA / "genome" / "hg38_chr22_32000000_32300000.fa"
 VARIANTS = DATA / "variants"
 
 
+def _importable(*names: str) -> bool:
+    return all(importlib.util.find_spec(name) is not None for name in names)
+
+
+#: The one skip mechanism: what some tests need, whether it is here, and how to get it. A test
+#: states a need with ``@pytest.mark.needs(NAME)`` (the ``shared_data`` fixture, the ``tf`` and
+#: ``gpu`` markers state theirs); ``--require NAME`` (CI) turns a missing need into an error, so
+#: that the oracle tests (the Keras-3 rebuild, the real data) cannot vanish in silence.
+NEEDS = {
+    "shared_data": (lambda: DATA.is_dir(), f"the real data folder {DATA} (or set EPIZOO_SHARED)"),
+    "tensorflow": (lambda: _importable("tensorflow", "keras"), "the tf extra: pip install -r requirements/tf.txt"),
+    "cuda": (lambda: _importable("torch") and __import__("torch").cuda.is_available(), "a CUDA device"),
+}
+IMPLIED = {"shared_data": "shared_data", "tf": "tensorflow", "gpu": "cuda"}  # fixture / marker -> need
+
+
+def pytest_addoption(parser):
+    parser.addoption("--require", action="append", default=[], choices=sorted(NEEDS),
+                     help="fail, rather than skip, when this need of a test is missing (CI)")
+
+
+def _needs(item) -> set[str]:
+    needs = {IMPLIED[name] for name in item.fixturenames if name in IMPLIED}
+    needs |= {IMPLIED[mark.name] for mark in item.iter_markers() if mark.name in IMPLIED}
+    return needs | {need for mark in item.iter_markers("needs") for need in mark.args}
+
+
 def pytest_collection_modifyitems(config, items):
-    """Skip tests that need ../shared/data when it is absent (with the reason)."""
-    if DATA.is_dir():
-        return
-    skip = pytest.mark.skip(reason=f"real data folder {DATA} is absent")
+    """Skip a test whose needs are missing (saying how to get them); fail for --require ones."""
+    missing = {name for name, (present, _) in NEEDS.items() if not present()}
+    required = missing & set(config.getoption("require"))
+    if required and any(required & _needs(item) for item in items):
+        raise pytest.UsageError("required but missing: " + "; ".join(f"{name} ({NEEDS[name][1]})" for name in sorted(required)))
     for item in items:
-        if "shared_data" in item.fixturenames:
-            item.add_marker(skip)
+        for name in sorted(_needs(item) & missing):
+            item.add_marker(pytest.mark.skip(reason=f"needs {NEEDS[name][1]}"))
+
+
+@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
+def device(request) -> str:
+    """Each device a test should run on: the CPU, and CUDA where there is a GPU (tangermeme's way)."""
+    return request.param
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ MODELS = SHARED / "models"
 MODEL_DIRS = sorted(p for p in MODELS.glob("*/*") if (p / "model.json").is_file())
 IDS = [f"{p.parent.name}/{p.name}" for p in MODEL_DIRS]
 
-pytestmark = pytest.mark.skipif(not MODEL_DIRS, reason=f"FactorNet models not found under {MODELS}")
+pytestmark = pytest.mark.needs("shared_data")
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -281,10 +281,7 @@ def test_theano_kernel_flip_is_what_makes_the_motif_work() -> None:
 
 # --------------------------------------------------------------------------- Keras-3 reference
 @pytest.fixture(scope="module")
-def keras_reference():
-    reason = "the Keras-3 cross-check needs the tf extra (requirements/tf.txt)"
-    pytest.importorskip("tensorflow", reason=reason)
-    pytest.importorskip("keras", reason=reason)
+def keras_reference():  # the tests using it are marked tf: skipped (or, with --require, failed) without it
     import keras_reference as reference
 
     return reference

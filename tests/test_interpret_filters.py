@@ -62,10 +62,10 @@ def test_windows_reproduce_the_convolution(width, padding, stride, dilation):
 
 # --- PFMs -------------------------------------------------------------------------------------
 
-def test_a_base_seen_at_kernel_column_j_lands_in_pfm_column_j():
+def test_a_base_seen_at_kernel_column_j_lands_in_pfm_column_j(device):
     X = random_onehot(2)
     model = single_filter(7, 3, {G: 1.0})
-    found = filter_pfms(model, X, "relu")
+    found = filter_pfms(model, X, "relu", device=device)
     n_sites = int(X[:, G, 3:-3].sum())  # output p sees input p..p+6: a G at input 3..L-4
     assert found.n_sites.tolist() == [n_sites]
     assert found.pfms.shape == (1, 4, 7)
@@ -76,7 +76,7 @@ def test_a_base_seen_at_kernel_column_j_lands_in_pfm_column_j():
     # neighbouring columns hold the neighbouring bases: column 4 counts the base after each G
     after = X[:, :, 4:-2][np.broadcast_to(X[:, G:G + 1, 3:-3] == 1, X[:, :, 4:-2].shape)].reshape(-1)
     assert found.pfms[0, :, 4].sum() == n_sites and after.sum() == n_sites
-    batched = filter_pfms(model, X, "relu", batch_size=7)
+    batched = filter_pfms(model, X, "relu", batch_size=7, device=device)
     np.testing.assert_array_equal(batched.pfms, found.pfms)
 
 

@@ -380,12 +380,12 @@ class _Watcher(toy_models.BaseCountProfile):
         return hidden
 
 
-def test_predict_restores_the_mode_and_bf16_autocast_really_runs():
+def test_predict_restores_the_mode_and_bf16_autocast_really_runs(device):
     model = _Watcher().train()
     x = np.eye(4, dtype=np.float32)[np.random.default_rng(1).integers(0, 4, (5, 100))]
-    full = predict(model, x, batch_size=2, device="cpu")
-    assert model.training and model.seen == {"training": False, "hidden": torch.float32, "device": "cpu"}
-    half = predict(model, x, batch_size=2, device="cpu", dtype="bf16")
+    full = predict(model, x, batch_size=2, device=device)
+    assert model.training and model.seen == {"training": False, "hidden": torch.float32, "device": device}
+    half = predict(model, x, batch_size=2, device=device, dtype="bf16")
     assert model.seen["hidden"] == torch.bfloat16 and half.dtype == torch.float32
     assert model.training and torch.allclose(half, full, rtol=2e-2, atol=1e-2) and not torch.equal(half, full)
 
@@ -402,13 +402,11 @@ def test_predict_returns_named_heads_and_drops_the_padding():
     assert set(out) == {"profile", "counts"} and out["profile"].shape == (3, 10, 2) and out["counts"].shape == (3, 2)
 
 
-@pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_predict_runs_on_the_gpu_and_returns_the_model_where_it_was():
+def test_predict_runs_on_the_device_and_returns_the_model_where_it_was(device):
     model = _Watcher()
     x = np.zeros((3, 100, 4), np.float32)
-    out = predict(model, x, device="cuda")
-    assert model.seen["device"] == "cuda" and out.device.type == "cpu"
+    out = predict(model, x, device=device)
+    assert model.seen["device"] == device and out.device.type == "cpu"
     assert next(model.parameters()).device.type == "cpu"
 
 

@@ -30,15 +30,8 @@ from epizoo.dataloaders.tracks import BigWigTracks
 from epizoo.dataloaders.variants import VcfVariants
 
 
-def _find_meme() -> Path | None:
-    try:
-        return default_meme_file()
-    except FileNotFoundError:
-        return None
-
-
 # The simulator plants HOCOMOCO v9 motifs, read from ../shared/data (or EPIZOO_MIRROR).
-pytestmark = pytest.mark.skipif(_find_meme() is None, reason="HOCOMOCO v9 MEME file not found")
+pytestmark = pytest.mark.needs("shared_data")
 
 
 @pytest.fixture(autouse=True)

@@ -194,3 +194,13 @@ def test_meta_model_with_expression_pcs_and_mappability(tmp_path, world, mirror)
     assert model_yaml["schema"]["inputs"]["seq"]["shape"] == "(1002, 6)"
     assert model_yaml["schema"]["inputs"]["meta_features"]["shape"] == "(8,)"
     assert "MetaUnique35DGF" in (tmp_path / "meta" / "dataloader.yaml").read_text()
+
+
+def test_training_runs_on_every_device(tmp_path, world, mirror, device):
+    from epizoo.plugins.train.trainer import train
+
+    accelerator = {"cpu": "cpu", "cuda": "gpu"}[device]
+    config = write_config(tmp_path, world, cells=("cellA",),
+                          training={"max_epochs": 1, "accelerator": accelerator, "steps_per_epoch": 5})
+    entry = train(config, tmp_path / "entry", check=False)
+    assert (entry / "weights.safetensors").is_file() and json.loads((entry / "metrics.json").read_text())["auroc"] > 0

@@ -236,3 +236,13 @@ def test_variant_effects_group_lists_every_sequence_entry():
     assert (kipoi_group.GROUP / "models.tsv").read_text() == kipoi_group.render(), (
         "zoo/VariantEffects/models.tsv is stale: run `python -m epizoo.plugins.veff.kipoi_group`"
     )
+
+
+def test_scores_on_every_device_are_the_cpu_scores(mirror, device):
+    kwargs = dict(vcf=EXAMPLES / "variants.vcf", fasta=EXAMPLES / "genome.fa", dataloader_args=ARGS,
+                  scores=["ref", "diff"], rc_merging="mean")
+    on_cpu = score_variants(FOXA1, **kwargs, device="cpu")
+    here = score_variants(FOXA1, **kwargs, device=device)
+    columns = [c for c in on_cpu.columns if c.startswith(FOXA1)]
+    # float32 on the CPU is byte-equal; on CUDA cuDNN may use TF32 convolutions
+    np.testing.assert_allclose(here[columns], on_cpu[columns], rtol=0, atol=0 if device == "cpu" else 2e-3)
