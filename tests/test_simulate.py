@@ -13,16 +13,15 @@ from memelite.io import read_meme
 
 from epizoo.dataloaders.genome import Genome
 from epizoo.dataloaders.intervals import read_bed
+from epizoo.commands.simulate import add_arguments, run
+from epizoo.dataloaders.onehot import reverse_complement
 from epizoo.dataloaders.simulate import (
     BIN_STEP,
     BIN_WIDTH,
     SimulatedGenome,
-    add_arguments,
     bin_starts,
     core_bin_labels,
     default_meme_file,
-    reverse_complement,
-    run,
     score_sequence,
     simulate,
 )

@@ -2,15 +2,42 @@
 from __future__ import annotations
 
 import argparse
+import json
+import time
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from epizoo.dataloaders.simulate import add_arguments as simulator_arguments
+    """Add the ``epizoo simulate`` arguments to ``parser``."""
+    from epizoo.dataloaders.simulate import DEFAULT_TFS
 
-    simulator_arguments(parser)
+    parser.add_argument("out_dir", help="output folder (created)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--chroms", type=int, default=3, help="number of chromosomes (default 3)")
+    parser.add_argument("--length", type=int, default=100_000,
+                        help="bases per chromosome (default 100000)")
+    parser.add_argument("--cells", type=int, default=3, help="number of cell types (default 3)")
+    parser.add_argument("--sites-per-chrom", type=int, default=60, help="planted sites per chromosome")
+    parser.add_argument("--tfs", nargs="+", default=list(DEFAULT_TFS),
+                        help="motifs to plant (MEME names; default: %(default)s)")
+    parser.add_argument("--meme", default=None,
+                        help="MEME motif file (default: HOCOMOCO v9 from the shared data folder)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from epizoo.dataloaders.simulate import run as simulate
+    """Run ``epizoo simulate`` with parsed ``args``; prints a one-line summary."""
+    from epizoo.dataloaders.simulate import simulate
 
-    return simulate(args) or 0
+    began = time.perf_counter()
+    result = simulate(
+        args.out_dir, seed=args.seed, n_chroms=args.chroms, chrom_length=args.length,
+        cell_types=args.cells, motifs=args.tfs, meme_file=args.meme,
+        sites_per_chrom=args.sites_per_chrom,
+    )
+    if not getattr(args, "quiet", False):
+        counts = json.loads(result.manifest.read_text())["counts"]
+        print(
+            f"simulated {len(result.chrom_sizes)} chromosomes, {counts['sites']} sites, "
+            f"{len(result.cell_types)} cell types, {sum(counts['variants'].values())} variants "
+            f"in {time.perf_counter() - began:.1f} s -> {result.manifest}"
+        )
+    return 0
