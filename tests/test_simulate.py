@@ -4,10 +4,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyBigWig
 import pytest
 from memelite.io import read_meme
 
@@ -332,3 +334,59 @@ def test_bad_parameters_are_reported(tmp_path):
         simulate(tmp_path, motifs=("CTCF", "NOT_A_TF"))
     with pytest.raises(TypeError):
         simulate(tmp_path, no_such_option=1)
+
+
+# -- same seed, same files: the world the simulator wrote before it became a package ------------
+#: a digest per file of the small world below, with every number rounded to 6 significant digits
+#: (so that a last-bit difference of a transcendental function on another CPU does not count)
+SMALL_WORLD = {
+    "chrom.sizes": "123fcb51d77f549a",
+    "expression/cellA.expression.tsv": "ed1cb055a956b970",
+    "expression/cellA.meta.txt": "02b3caf99e61fb7e",
+    "expression/cellB.expression.tsv": "757cde43e91a77a7",
+    "expression/cellB.meta.txt": "d14abfa04c79b28b",
+    "expression/rna.tsv": "91707fb0315aa42c",
+    "genome/genome.fa": "c7d87cae3029e5c2",
+    "genome/genome.fa.fai": "90dfed8ece6d3fa2",
+    "labels.tsv": "4c5216d88c1932cf",
+    "manifest.json": "1590ab32ff48e966",
+    "peaks/cellA.CTCF.narrowPeak": "51b959087d54904a",
+    "peaks/cellA.FOXA1.narrowPeak": "24e42851f735065f",
+    "peaks/cellA.MAX.narrowPeak": "f1840a9566b40d0d",
+    "peaks/cellA.dnase.narrowPeak": "a3818b6b0a0bff38",
+    "peaks/cellB.CTCF.narrowPeak": "3e04ee3980efc7ee",
+    "peaks/cellB.FOXA1.narrowPeak": "e3b0c44298fc1c14",
+    "peaks/cellB.MAX.narrowPeak": "97601ac63bb0c276",
+    "peaks/cellB.dnase.narrowPeak": "d13f92f2a581e250",
+    "sites.tsv": "37a207b2dd045da7",
+    "tracks/cellA.CTCF.chip.bw": "f6b5c1a51bd45bbe",
+    "tracks/cellA.FOXA1.chip.bw": "1631a8653b4557b6",
+    "tracks/cellA.MAX.chip.bw": "56ab4a2702a6e0b7",
+    "tracks/cellA.dnase.bw": "e731b8a2a61f0e55",
+    "tracks/cellB.CTCF.chip.bw": "aabe0fd4125b903c",
+    "tracks/cellB.FOXA1.chip.bw": "c8a3fed52a6d6b61",
+    "tracks/cellB.MAX.chip.bw": "efaa63b4030957c0",
+    "tracks/cellB.dnase.bw": "714b62a5d00bd344",
+    "variants.vcf": "2a6986bc2c244597",
+    "variants_truth.tsv": "923fab99c76a2754",
+}
+FLOAT = re.compile(rb"-?\d+\.\d+(?:[eE][-+]?\d+)?|-?\d+[eE][-+]?\d+")
+
+
+def _digest(path: Path) -> str:
+    if path.suffix == ".bw":
+        handle, digest = pyBigWig.open(str(path)), hashlib.sha256()
+        for chrom, length in sorted(handle.chroms().items()):
+            values = np.nan_to_num(np.asarray(handle.values(chrom, 0, length), dtype=np.float64), nan=-1.0)
+            digest.update(chrom.encode())
+            digest.update(np.char.mod("%.6g", values).astype("S").tobytes())
+        return digest.hexdigest()[:16]
+    rounded = FLOAT.sub(lambda match: b"%.6g" % float(match.group()), path.read_bytes())
+    return hashlib.sha256(rounded).hexdigest()[:16]
+
+
+def test_the_same_seed_writes_the_same_files_as_before(tmp_path):
+    simulate(tmp_path, seed=3, n_chroms=2, chrom_length=20_000, cell_types=2, motifs=("CTCF", "FOXA1", "MAX"),
+             sites_per_chrom=12, variants_per_kind=2)
+    written = {str(p.relative_to(tmp_path)): _digest(p) for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+    assert written == SMALL_WORLD
