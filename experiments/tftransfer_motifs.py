@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 import torch
 from epizoo.plugins.interpret.filters import filter_pfms
-from epizoo.plugins.interpret.motifs import read_meme, to_probabilities, tomtom_matches
+from epizoo.dataloaders.motifs import read_meme, to_probabilities
+from epizoo.plugins.interpret.motifs import tomtom_matches
 from epizoo.plugins.train.config import load_config
 from epizoo.plugins.train.recipes.tftransfer import TFTransferRecipe
 

@@ -10,8 +10,8 @@ from torch import nn
 
 from epizoo.plugins.interpret.filters import Geometry, conv_windows, filter_pfms
 from epizoo.plugins.interpret.match import match_filters
-from epizoo.plugins.interpret.motifs import Motif, benjamini_hochberg, read_meme, to_probabilities
-from epizoo.plugins.interpret.motifs import tomtom_matches, write_meme
+from epizoo.dataloaders.motifs import Motif, read_meme, to_probabilities, write_meme
+from epizoo.plugins.interpret.motifs import benjamini_hochberg, tomtom_matches
 
 A, C, G, T = range(4)
 PLANTED = "NRF1_f1"  # 12 columns, high information content, no close relative in HOCOMOCO v9

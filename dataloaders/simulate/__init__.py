@@ -112,11 +112,11 @@ from __future__ import annotations
 
 from .config import BIN_STEP, BIN_WIDTH, DEFAULT_TFS, VARIANT_KINDS, SimulationConfig, default_meme_file
 from .labels import bin_starts, core_bin_labels
-from .pwm import Motif, background_probabilities, information_content, load_motifs, log_odds, score_sequence
+from .pwm import background_probabilities, information_content, load_motifs, log_odds, score_sequence
 from .world import SimulatedGenome, simulate, simulate_config
 
 __all__ = [
-    "BIN_STEP", "BIN_WIDTH", "DEFAULT_TFS", "VARIANT_KINDS", "Motif", "SimulatedGenome", "SimulationConfig",
+    "BIN_STEP", "BIN_WIDTH", "DEFAULT_TFS", "VARIANT_KINDS", "SimulatedGenome", "SimulationConfig",
     "background_probabilities", "bin_starts", "core_bin_labels", "default_meme_file", "information_content",
     "load_motifs", "log_odds", "score_sequence", "simulate", "simulate_config",
 ]

@@ -11,11 +11,11 @@ import pyBigWig
 import pysam
 
 from epizoo.atomic import atomic_path
+from epizoo.dataloaders.motifs import Motif
 
 from .cells import chip_rates, dnase_rates, meta_pcs
 from .config import LETTERS, N_CODE, SimulationConfig
 from .labels import bin_labels
-from .pwm import Motif
 from .variants import vcf_text
 
 
@@ -188,7 +188,7 @@ def _manifest(
         "chrom_sizes": sizes,
         "cell_types": list(cells),
         "tfs": list(motifs),
-        "motifs": {tf: m.key for tf, m in motifs.items()},
+        "motifs": {tf: m.header for tf, m in motifs.items()},
         "expressed_in": {
             tf: [c for c, on in zip(cells, expressed[i]) if on] for i, tf in enumerate(motifs)
         },

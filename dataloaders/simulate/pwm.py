@@ -1,53 +1,39 @@
-"""The planted motifs: reading them from a MEME file, PWM scores, and drawing instances."""
+"""The planted motifs (`epizoo.dataloaders.motifs.Motif`): choosing them, PWM scores, drawing instances."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from epizoo.dataloaders.motifs import Motif, read_meme, to_probabilities
+
 from .config import CODE, N_CODE, PSEUDOCOUNT, check_name
 
 
-@dataclass(frozen=True)
-class Motif:
-    """A planted motif: its MEME key, TF name and (4, width) probability matrix over ACGT."""
-
-    key: str
-    tf: str
-    ppm: np.ndarray
-
-    @property
-    def width(self) -> int:
-        return self.ppm.shape[1]
-
-
 def load_motifs(meme_file: str | Path, names: Sequence[str]) -> dict[str, Motif]:
-    """Read the motifs of ``names`` (MEME names or full keys) from a MEME file, keyed by TF.
+    """Read the motifs of ``names`` from a MEME file, keyed by TF, as probabilities.
 
-    A name that is not a full key resolves to the first motif (in file order) whose MEME
-    name (the part after the space) equals it.
+    A name is a full ``MOTIF`` header (``"CTCF_f2 CTCF"``) or a TF: the alternate name of the
+    first motif (in file order) that has it. The TF is a motif's alternate name (else its name).
     """
-    from memelite.io import read_meme
-
     meme_file = Path(meme_file)
     if not meme_file.is_file():
         raise FileNotFoundError(f"MEME file {meme_file} does not exist. Fix: pass an existing file.")
-    table = read_meme(str(meme_file))
+    table = {motif.header: motif for motif in read_meme(meme_file).values()}
     motifs: dict[str, Motif] = {}
     for name in names:
-        key = name if name in table else next((k for k in table if k.split(" ")[-1] == name), None)
-        if key is None:
+        header = name if name in table else next((h for h in table if h.split(" ")[-1] == name), None)
+        if header is None:
             raise KeyError(
                 f"motif {name!r} is not in {meme_file}. Fix: use a MOTIF name or key of that file."
             )
-        tf = key.split(" ")[-1]
+        motif = table[header]
+        tf = motif.alt or motif.name
         check_name(tf, "TF")
         if tf in motifs:
             raise ValueError(f"TF {tf!r} is listed twice in motifs={list(names)}")
-        ppm = np.asarray(table[key], dtype=np.float64)
-        motifs[tf] = Motif(key, tf, ppm / ppm.sum(axis=0, keepdims=True))
+        motifs[tf] = Motif(motif.name, motif.alt, to_probabilities(motif.probabilities))
     return motifs
 
 

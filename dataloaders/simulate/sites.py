@@ -4,8 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from epizoo.dataloaders.motifs import Motif
+
 from .config import LETTERS, N_CODE, SimulationConfig
-from .pwm import Motif, log_odds, sample_instances
+from .pwm import log_odds, sample_instances
 
 
 def place_sites(
@@ -38,12 +40,12 @@ def _chrom_sites(
     sequences = np.empty(len(slots), dtype=object)
     for m, motif in enumerate(motifs.values()):
         rows = np.flatnonzero(motif_index == m)
-        sequences[rows] = list(sample_instances(rng, motif.ppm, len(rows)))
+        sequences[rows] = list(sample_instances(rng, motif.probabilities, len(rows)))
     widths = np.array([motifs[tf_names[m]].width for m in motif_index])
     core_starts = summits - widths // 2
     return pd.DataFrame({
         "chrom": chrom, "start": summits - half, "end": summits + half, "strand": strands,
-        "motif": [motifs[tf_names[m]].key for m in motif_index],
+        "motif": [motifs[tf_names[m]].header for m in motif_index],
         "tf": [tf_names[m] for m in motif_index], "tf_index": motif_index,
         "core_start": core_starts, "core_end": core_starts + widths, "summit": summits,
         "codes": sequences,
@@ -74,7 +76,7 @@ def site_scores(sites: pd.DataFrame, motifs: dict[str, Motif], gc: float) -> tup
     """Log-odds score and score rescaled to [0, 1] of every site."""
     score, relative = np.zeros(len(sites)), np.zeros(len(sites))
     for tf, rows in sites.groupby("tf").indices.items():
-        matrix = log_odds(motifs[tf].ppm, gc)
+        matrix = log_odds(motifs[tf].probabilities, gc)
         codes = np.stack(sites["codes"].to_numpy()[rows])
         score[rows] = matrix[codes, np.arange(codes.shape[1])].sum(axis=1)
         low, high = matrix.min(axis=0).sum(), matrix.max(axis=0).sum()

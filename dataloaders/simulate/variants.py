@@ -4,9 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from epizoo.dataloaders.motifs import Motif
+
 from .config import LETTERS, N_CODE, VARIANT_KINDS, SimulationConfig
 from .genome import interval_mask
-from .pwm import Motif, information_content, log_odds
+from .pwm import information_content, log_odds
 
 
 def draw_variants(
@@ -32,7 +34,7 @@ def _motif_snvs(
     """SNVs at the highest- (breaks) or lowest- (weakens) information position of sites."""
     choices: dict[int, tuple[int, int, int]] = {}
     for row in np.flatnonzero(eligible):
-        ppm = motifs[sites["tf"].iat[row]].ppm
+        ppm = motifs[sites["tf"].iat[row]].probabilities
         info = information_content(ppm, gc)
         offset = int(info.argmax() if kind == "breaks_site" else info.argmin())
         ref = int(sites["codes"].iat[row][offset])

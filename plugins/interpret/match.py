@@ -10,8 +10,10 @@ import pandas as pd
 import torch
 from torch import nn
 
+from epizoo.dataloaders.motifs import MotifLike, to_probabilities
+
 from .filters import filter_pfms
-from .motifs import MotifLike, to_probabilities, tomtom_matches
+from .motifs import tomtom_matches
 
 
 def match_filters(
