@@ -12,7 +12,6 @@ are padded with ``N`` (which one-hot encodes to zeros) and flagged.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ import numpy as np
 import pysam
 from numpy.lib.stride_tricks import sliding_window_view
 
-from epizoo.config import cache_dir
+from epizoo.config import cache_file_for
 
 from .contigs import ContigResolver
 from .files import is_gzip
@@ -235,9 +234,7 @@ def _index_paths(fasta: Path) -> tuple[Path, Path | None]:
     fai, gzi = Path(f"{fasta}.fai"), Path(f"{fasta}.gzi") if compressed else None
     if fai.exists() and (gzi is None or gzi.exists()):
         return fai, gzi
-    stat = fasta.stat()
-    key = f"{fasta.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()
-    stem = cache_dir() / "fasta-index" / hashlib.sha256(key).hexdigest()[:24]
+    stem = cache_file_for(fasta, "fasta-index")
     stem.parent.mkdir(parents=True, exist_ok=True)
     fai = Path(f"{stem}.fai")
     gzi = Path(f"{stem}.gzi") if compressed else None

@@ -204,22 +204,21 @@ class OverlapIndex:
     def _cumulative(self, chrom: str, positions: np.ndarray) -> np.ndarray:
         """Annotated bases before each position (on the merged, sorted intervals)."""
         if chrom not in self._merged:
-            self._merged[chrom] = _merge(*self._by_chrom[chrom])
+            m_starts, m_ends = merge_intervals(*self._by_chrom[chrom])
+            self._merged[chrom] = m_starts, m_ends, np.concatenate([[0], np.cumsum(m_ends - m_starts)[:-1]])
         m_starts, m_ends, before = self._merged[chrom]
         last = np.searchsorted(m_starts, positions, side="right") - 1
         inside = np.clip(positions - m_starts[np.maximum(last, 0)], 0, (m_ends - m_starts)[np.maximum(last, 0)])
         return np.where(last >= 0, before[np.maximum(last, 0)] + inside, 0)
 
 
-def _merge(starts: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Union of sorted intervals (given their running maximum of ends): starts, ends, and the
-    annotated bases before each merged interval."""
+def merge_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted, disjoint union of half-open intervals ``[starts, ends)``: starts and ends."""
+    order = np.argsort(starts, kind="stable")
+    starts, reach = np.asarray(starts)[order], np.maximum.accumulate(np.asarray(ends)[order])
     new_run = np.concatenate([[True], starts[1:] > reach[:-1]])
-    first = np.flatnonzero(new_run)
-    last = np.concatenate([first[1:] - 1, [len(starts) - 1]])
-    m_starts, m_ends = starts[first], reach[last]
-    before = np.concatenate([[0], np.cumsum(m_ends - m_starts)[:-1]])
-    return m_starts, m_ends, before
+    last = np.concatenate([np.flatnonzero(new_run)[1:] - 1, [len(starts) - 1]])
+    return starts[new_run], reach[last]
 
 
 def overlaps(

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -38,3 +39,12 @@ def mirror_dirs() -> list[Path]:
     value = os.environ.get("EPIZOO_MIRROR", "")
     folders = [Path(p).expanduser() for p in value.split(os.pathsep) if p.strip()]
     return [folder for folder in folders if folder.is_dir()]
+
+
+def cache_file_for(path: Path, folder: str, suffix: str = "") -> Path:
+    """The cache's file in ``folder`` made from ``path`` as it is now (an index of it, a plain copy):
+    named by a hash of its resolved path, size and modification time, so that a changed file
+    gets a new one."""
+    stat = path.stat()
+    key = f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()
+    return cache_dir() / folder / (hashlib.sha256(key).hexdigest()[:24] + suffix)

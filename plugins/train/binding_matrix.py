@@ -13,7 +13,6 @@ model's GC-matched 50:50 sample (§1.6), and the binding vectors' cosine similar
 from __future__ import annotations
 
 import gzip
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from epizoo.dataloaders.files import is_gzip
 from epizoo.dataloaders.genome import Genome
 
 from epizoo.atomic import atomic_path
-from epizoo.config import cache_dir
+from epizoo.config import cache_file_for
 
 from .samplers import RandomState, as_generator, gc_matched
 
@@ -186,9 +185,7 @@ def _indexable(path: Path) -> Path:
     """``path`` itself when pysam can index it (plain or bgzip); else a plain copy in the cache."""
     if not is_gzip(path) or _is_bgzip(path):
         return path
-    stat = path.stat()
-    key = f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()
-    copy = cache_dir() / "sequences" / f"{hashlib.sha256(key).hexdigest()[:24]}.fa"
+    copy = cache_file_for(path, "sequences", ".fa")
     if not copy.exists():
         copy.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(copy) as tmp, gzip.open(path, "rb") as source, open(tmp, "wb") as target:

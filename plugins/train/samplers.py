@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from epizoo.dataloaders.contigs import ContigResolver, aliases
-from epizoo.dataloaders.intervals import OverlapIndex
+from epizoo.dataloaders.intervals import OverlapIndex, merge_intervals
 
 logger = logging.getLogger(__name__)
 
@@ -252,17 +252,8 @@ def _forbidden_starts(exclude: pd.DataFrame | None, flank: int, width: int,
         ends = group["end"].to_numpy()
         if name in result:
             starts, ends = np.concatenate([result[name][0], starts]), np.concatenate([result[name][1], ends])
-        result[name] = _merge(starts, ends)
+        result[name] = merge_intervals(starts, ends)
     return result
-
-
-def _merge(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted, disjoint union of half-open intervals."""
-    order = np.argsort(starts, kind="stable")
-    starts, reach = starts[order], np.maximum.accumulate(ends[order])
-    new = np.concatenate([[True], starts[1:] > reach[:-1]])
-    last = np.concatenate([np.flatnonzero(new)[1:] - 1, [len(starts) - 1]])
-    return starts[new], reach[last]
 
 
 # -- GC matching ------------------------------------------------------------------------------
