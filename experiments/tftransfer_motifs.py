@@ -26,7 +26,7 @@ import torch
 from epizoo.plugins.interpret.filters import filter_pfms
 from epizoo.dataloaders.motifs import read_meme, to_probabilities
 from epizoo.plugins.interpret.motifs import tomtom_matches
-from epizoo.plugins.train.config import load_config
+from epizoo.plugins.train.runs import load_config
 from epizoo.plugins.train.recipes.tftransfer import TFTransferRecipe
 
 from epizoo.kipoi_model import load_entry

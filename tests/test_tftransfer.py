@@ -7,7 +7,8 @@ import pytest
 import torch
 import yaml
 from epizoo.plugins.train.binding_matrix import load_binding_matrix, region_runs, runs_to_indices
-from epizoo.plugins.train.config import ConfigError, load_config
+from epizoo.plugins.train.config import ConfigError
+from epizoo.plugins.train.runs import load_config
 from epizoo.plugins.train.data import Samples, WindowBatches
 from epizoo.plugins.train.recipes.tftransfer import TFTransferRecipe
 from epizoo.plugins.train.trainer import train

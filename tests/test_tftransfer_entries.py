@@ -56,7 +56,7 @@ def test_fine_tuned_model_predicts_the_example_regions(tmp_path):
 def test_fine_tuned_entry_reproduces_its_model_cards_test_metrics(mirror):
     """Random or mis-loaded weights give an auROC near 0.5, not the model card's 0.648."""
     from epizoo.kipoi_model import load_entry
-    from epizoo.plugins.train.config import load_config
+    from epizoo.plugins.train.runs import load_config
     from epizoo.plugins.train.data import WindowBatches
     from epizoo.plugins.train.metrics import binary_metrics
     from epizoo.plugins.train.recipes import get_recipe
@@ -93,7 +93,7 @@ def test_entry_names_its_data_by_file_and_checksum_not_by_path(entry, shared_dat
 
 
 def test_a_recorded_configuration_loads_again_with_its_files_found_by_checksum(mirror):
-    from epizoo.plugins.train.config import load_config
+    from epizoo.plugins.train.runs import load_config
 
     run = load_config(ZOO_ROOT / "TFTransfer" / "JUND_finetuned" / "config.yaml", {"model.pretrained": None})
     assert run.data.labels.name == "labels.npz" and run.data.labels.is_file()

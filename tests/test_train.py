@@ -13,7 +13,8 @@ import pytest
 import torch
 import yaml
 
-from epizoo.plugins.train.config import ConfigError, load_config
+from epizoo.plugins.train.config import ConfigError
+from epizoo.plugins.train.runs import load_config
 from epizoo.weights import load_safetensors, sha256sum
 
 TINY_MODEL = {"conv_filters": 8, "lstm_units": 8, "dense_units": 16}

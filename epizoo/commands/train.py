@@ -19,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from epizoo.plugins.train.config import ConfigError, load_config
+    from epizoo.plugins.train.config import ConfigError
+    from epizoo.plugins.train.runs import load_config
     from epizoo.plugins.train.trainer import train
 
     overrides = {}

@@ -1,4 +1,4 @@
-"""Run configuration: one YAML file per training run, validated into typed dataclasses.
+"""Run configuration: the schema of a run's YAML file, validated into typed dataclasses.
 
 A run's YAML has four sections::
 
@@ -10,7 +10,8 @@ A run's YAML has four sections::
 
 Every section is a dataclass whose defaults are the paper's values (the recipe cites the
 section of each). Unknown keys, missing required keys and wrong types are errors that name the
-file, the key path and what is expected.
+file, the key path and what is expected. Reading a file (which needs the recipe it names) is
+`epizoo.plugins.train.runs.load_config`: this module does not know the recipe registry.
 """
 from __future__ import annotations
 
@@ -21,8 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 
 class ConfigError(ValueError):
@@ -91,45 +90,6 @@ class RunConfig:
                 "model": dataclasses.asdict(self.model), "training": dataclasses.asdict(self.training)}
 
 
-def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> RunConfig:
-    """Read and validate a run's YAML file.
-
-    Parameters
-    ----------
-    path
-        The YAML file.
-    overrides
-        ``{"training.max_epochs": 2, ...}``: values replacing the file's (dotted key paths).
-    """
-    from .recipes import get_recipe
-
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path} is not valid YAML: {error}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping with recipe, data, model, training")
-    for dotted, value in (overrides or {}).items():
-        _set_dotted(raw, dotted, value)
-    unknown = set(raw) - {"recipe", "seed", "data", "model", "training"}
-    if unknown:
-        raise ConfigError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}; "
-                          "expected recipe, seed, data, model, training")
-    if "recipe" not in raw:
-        raise ConfigError(f"{path}: no 'recipe' (e.g. recipe: factornet)")
-    recipe = get_recipe(raw["recipe"])
-    where = str(path)
-    return RunConfig(
-        recipe=raw["recipe"],
-        data=build(recipe.DataConfig, raw.get("data") or {}, f"{where}: data", base=path.parent),
-        model=build(recipe.ModelConfig, raw.get("model") or {}, f"{where}: model", base=path.parent),
-        training=build(recipe.TrainingConfig, raw.get("training") or {}, f"{where}: training"),
-        seed=_coerce(int, raw.get("seed", recipe.default_seed), f"{where}: seed"),
-        source=str(path),
-    )
-
-
 def build(cls: type, data: Mapping[str, Any], where: str, base: Path | None = None):
     """A dataclass ``cls`` from a mapping, checking keys and types; ``Path`` fields are inputs:
     relative ones are relative to ``base`` (the config file's folder), and they must exist."""
@@ -143,7 +103,7 @@ def build(cls: type, data: Mapping[str, Any], where: str, base: Path | None = No
     values = {}
     for name, spec in fields.items():
         if name in data:
-            values[name] = _coerce(hints[name], data[name], f"{where}.{name}", base)
+            values[name] = coerce_value(hints[name], data[name], f"{where}.{name}", base)
         elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
             raise ConfigError(f"{where}: missing required key {name!r}")
     try:
@@ -152,7 +112,7 @@ def build(cls: type, data: Mapping[str, Any], where: str, base: Path | None = No
         raise ConfigError(f"{where}: {error}") from None
 
 
-def _coerce(kind, value, where: str, base: Path | None = None):
+def coerce_value(kind, value, where: str, base: Path | None = None):
     """``value`` checked against (and converted to) the annotated type ``kind``."""
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin in (typing.Union, types.UnionType):
@@ -162,18 +122,18 @@ def _coerce(kind, value, where: str, base: Path | None = None):
         errors = []
         for option in options:
             try:
-                return _coerce(option, value, where, base)
+                return coerce_value(option, value, where, base)
             except ConfigError as error:
                 errors.append(str(error))
         raise ConfigError(errors[0] if len(errors) == 1 else f"{where}: {value!r} fits none of {options}")
     if origin in (list, tuple):
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{where}: expected a list, got {value!r}")
-        return [_coerce(args[0], item, f"{where}[{i}]", base) for i, item in enumerate(value)]
+        return [coerce_value(args[0], item, f"{where}[{i}]", base) for i, item in enumerate(value)]
     if origin is dict:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where}: expected a mapping, got {value!r}")
-        return {str(k): _coerce(args[1], v, f"{where}.{k}", base) for k, v in value.items()}
+        return {str(k): coerce_value(args[1], v, f"{where}.{k}", base) for k, v in value.items()}
     if dataclasses.is_dataclass(kind):
         return build(kind, value, where, base)
     return _scalar(kind, value, where, base)
@@ -246,11 +206,3 @@ def _recorded_entry(reference: Mapping[str, Any], where: str) -> Path:
         raise ConfigError(f"{where}: the zoo's {reference['entry']} is not the model this run used (its weights' "
                           f"sha256 is not {reference['weights_sha256']}). Fix: give that model's folder")
     return root / name
-
-
-def _set_dotted(raw: dict, dotted: str, value) -> None:
-    *parents, leaf = dotted.split(".")
-    node = raw
-    for key in parents:
-        node = node.setdefault(key, {})
-    node[leaf] = value

@@ -25,7 +25,8 @@ import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
-from .config import RunConfig, load_config
+from .config import RunConfig
+from .runs import load_config
 from .data import Samples, WindowBatches, loader
 from .entry import write_trained_entry
 from .module import ZooModule
