@@ -11,6 +11,9 @@ TOP_LEVEL = {
     "epizoo.plugins": "plugins",
     "epizoo.conversion": "conversion",
     "epizoo.zoo": "zoo",
+    # the example inputs: the zoo's entries name them relative to their folders (../../examples),
+    # which holds in a checkout and in an installed package alike
+    "epizoo.examples": "examples",
 }
 
 
@@ -32,5 +35,6 @@ setup(
     package_data={"epizoo.zoo": ["**/*.yaml", "**/*.tsv", "**/*.txt", "**/*.safetensors", "**/*.json", "**/*.md", "**/*.j2", "**/*.h5",
                                 "**/example_files/*"],
                   # the Snakemake workflows that `epizoo workflow` prints or writes
-                  "epizoo.plugins": ["veff/workflow/*", "train/templates/*"]},
+                  "epizoo.plugins": ["veff/workflow/*", "train/templates/*"],
+                  "epizoo.examples": ["*"]},
 )

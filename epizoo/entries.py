@@ -34,7 +34,7 @@ def copy_examples(files: Sequence[Path], target: Path) -> None:
     if missing:
         raise FileNotFoundError(
             f"example inputs {', '.join(missing)} are missing; they are copied into the entry for "
-            "`kipoi test`. Fix: run from an epizoo checkout (they live in examples/)."
+            "`kipoi test`; they ship with epizoo (examples/, installed as epizoo/examples). Fix: reinstall epizoo."
         )
     target.mkdir(parents=True, exist_ok=True)
     for path in files:
