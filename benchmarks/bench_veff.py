@@ -222,7 +222,7 @@ class KipoiVeffBaseline:
 @contextmanager
 def forward_timer() -> Iterator[list[float]]:
     """Wrap `EntryModel.predict` so that its seconds add up in the yielded one-item list."""
-    from epizoo.plugins.veff.entry import EntryModel
+    from epizoo.plugins.veff.entry_model import EntryModel
 
     original, total = EntryModel.predict, [0.0]
 

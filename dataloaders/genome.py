@@ -21,7 +21,7 @@ import numpy as np
 import pysam
 from numpy.lib.stride_tricks import sliding_window_view
 
-from epizoo.config import cache_file_for
+from epizoo.cache import cache_file_for
 
 from .contigs import ContigResolver
 from .files import is_gzip

@@ -73,7 +73,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
 
 
 def _not_writable(path: Path, error: OSError) -> NotWritableError:
-    from .config import cache_dir_setting
+    from .cache import cache_dir_setting
 
     cache = cache_dir_setting()
     where = f"cannot write {path}: {error.strerror or error}"

@@ -129,7 +129,7 @@ def _check_model(model, report: CheckReport) -> None:
 
 def _check_cross_conversion(model, report: CheckReport, tolerance: float = 1e-6) -> None:
     """The entry's network against the other published copy of its weights, when at hand."""
-    from .entry_weights import resolve_weights
+    from .weight_sources import resolve_weights
     from .kipoi_model import build_module
     from .weights import WeightStore
 
@@ -188,7 +188,7 @@ def _check_served_inputs(kipoi_model, contract: Contract, report: CheckReport) -
     """The dataloader's input kinds (an epizoo IntervalDataset's) against the declaration."""
     from kipoi_utils.utils import cd
 
-    from epizoo.dataloaders.regions import IntervalDataset
+    from epizoo.dataloaders.interval_dataset import IntervalDataset
 
     loader = kipoi_model.default_dataloader
     if not issubclass(loader, IntervalDataset):

@@ -3,12 +3,12 @@
 Kipoi's own ``PyTorchModel`` loads weights with a bare ``torch.load`` (a pickle, and no
 ``map_location``: kipoi/model.py:934). `ZooModel` keeps its prediction and gradient machinery but
 builds the architecture from ``epizoo.zoo`` and loads verified safetensors (see
-`epizoo.entry_weights`). A model.yaml uses it as::
+`epizoo.weight_sources`). A model.yaml uses it as::
 
     defined_as: epizoo.kipoi_model.ZooModel
     args:
       architecture: epizoo.zoo.FactorNet.architecture.FactorNet   # or architecture.py::MyNet
-      weights: {...}           # see epizoo.entry_weights
+      weights: {...}           # see epizoo.weight_sources
       config: {...}            # optional: keyword arguments of the architecture
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ import yaml
 from kipoi.model import PyTorchModel
 
 from .device import default_device
-from .entry_weights import resolve_weights
+from .weight_sources import resolve_weights
 from .objects import load_object
 from .prediction import predict
 from .weights import load_safetensors
@@ -82,7 +82,7 @@ class ZooModel(PyTorchModel):
         The ``torch.nn.Module`` class: a dotted path, or ``file.py::Class`` beside the entry
         (`epizoo.objects.load_object`).
     weights
-        The weights specification (see `epizoo.entry_weights`).
+        The weights specification (see `epizoo.weight_sources`).
     config
         Keyword arguments of the architecture; default: those recorded in the weights.
     auto_use_cuda

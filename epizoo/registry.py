@@ -73,7 +73,7 @@ def model_yaml(model: str | Path) -> dict:
     folder = root / name
     if (folder / "model.yaml").exists():
         return yaml.safe_load((folder / "model.yaml").read_text())
-    from epizoo.entries import render_template
+    from epizoo.entry_writing import render_template
 
     group = _group_root(folder)
     table = _group_table(group)

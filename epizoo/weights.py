@@ -29,7 +29,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from .atomic import NotWritableError, atomic_path, write_text
-from .config import cache_dir, cache_dir_setting, mirror_dirs
+from .cache import cache_dir, cache_dir_setting, mirror_dirs
 
 logger = logging.getLogger(__name__)
 _CHUNK = 1 << 20
@@ -112,9 +112,9 @@ class WeightStore:
     Parameters
     ----------
     cache
-        Cache folder. Default: `epizoo.config.cache_dir`.
+        Cache folder. Default: `epizoo.cache.cache_dir`.
     mirrors
-        Offline mirror folders. Default: `epizoo.config.mirror_dirs` (``EPIZOO_MIRROR``).
+        Offline mirror folders. Default: `epizoo.cache.mirror_dirs` (``EPIZOO_MIRROR``).
     allow_download
         Whether a file absent from cache and mirrors may be downloaded.
     """

@@ -187,7 +187,7 @@ def test_epizoo_convert_writes_an_entry_kipoi_test_accepts(mirror, tmp_path):
 def test_convert_refuses_unknown_track_sets_clearly(tmp_path, shared_data):
     import shutil
 
-    from epizoo.conversion.factornet_entry import write_entry
+    from epizoo.conversion.factornet_writer import write_entry
 
     source = tmp_path / "MODEL"
     shutil.copytree(DATA / "factornet" / "models" / "FOXA1" / "onePeak_DGF", source)
@@ -206,7 +206,7 @@ def test_epizoo_check_passes_a_pinned_entry_and_reports_a_broken_one(mirror, tmp
     broken = tmp_path / "broken"
     import shutil
 
-    from epizoo.conversion.factornet_entry import write_entry
+    from epizoo.conversion.factornet_writer import write_entry
 
     write_entry(DATA / "factornet" / "models" / "FOXA1" / "onePeak_DGF", broken, expect=False)
     (broken / "weights.safetensors").write_bytes((broken / "weights.safetensors").read_bytes()[:-8] + b"12345678")

@@ -6,7 +6,7 @@ import pysam
 import pytest
 
 from conftest import SLICE_FASTA
-from epizoo.config import cache_dir
+from epizoo.cache import cache_dir
 from epizoo.dataloaders.contigs import MissingContigError, aliases
 from epizoo.dataloaders.genome import Genome
 from epizoo.dataloaders.onehot import one_hot_encode

@@ -285,7 +285,7 @@ def test_variant_effects_refuse_the_index_model_saying_why(entries, tmp_path):
 
 
 def test_the_kipoi_form_reports_every_score_that_applies_to_each_head(entries, tmp_path):
-    from epizoo.veff.kipoi_entry import VariantDataset, VariantEffectModel
+    from epizoo.veff.kipoi_classes import VariantDataset, VariantEffectModel
 
     vcf, _ = snv_vcf(tmp_path / "v.vcf", cg_positions(3))
     entry = str(entries["two_heads"])

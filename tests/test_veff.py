@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO, VARIANTS
 from epizoo.plugins.veff import score_variants
-from epizoo.plugins.veff.entry import EntryModel
+from epizoo.plugins.veff.entry_model import EntryModel
 
 EXAMPLES = REPO / "examples"
 FOXA1 = "FactorNet/FOXA1/onePeak_DGF"

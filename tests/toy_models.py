@@ -12,7 +12,7 @@ import torch
 from kipoi.data import Dataset
 from torch import nn
 
-from epizoo.dataloaders.regions import IntervalDataset, read_feature_vector
+from epizoo.dataloaders.interval_dataset import IntervalDataset, read_feature_vector
 
 WIDTH, BIN_SIZE = 100, 10
 N_BINS = WIDTH // BIN_SIZE

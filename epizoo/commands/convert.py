@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from epizoo.conversion.factornet_entry import write_entry
+    from epizoo.conversion.factornet_writer import write_entry
 
     out = write_entry(args.source, args.out, expect=not args.no_expect)
     print(f"wrote {out}; check it with: kipoi test {out} --source dir")

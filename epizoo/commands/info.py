@@ -5,7 +5,7 @@ import argparse
 import platform
 
 from epizoo import __version__
-from epizoo.config import cache_dir, mirror_dirs
+from epizoo.cache import cache_dir, mirror_dirs
 from epizoo.zoo import ZOO_ROOT
 
 

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from epizoo.dataloaders.regions import IntervalDataset
+    from epizoo.dataloaders.interval_dataset import IntervalDataset
 
     dataset = IntervalDataset(args.bed, args.fasta, args.width, bigwig_files=args.bigwig)
     batches = progress(

@@ -22,7 +22,7 @@ from epizoo.dataloaders.files import is_gzip
 from epizoo.dataloaders.genome import Genome
 
 from epizoo.atomic import atomic_path
-from epizoo.config import cache_file_for
+from epizoo.cache import cache_file_for
 
 from .samplers import RandomState, as_generator, gc_matched
 

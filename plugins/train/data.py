@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from epizoo.contract import reverse_complement_inputs
-from epizoo.dataloaders.regions import IntervalDataset
+from epizoo.dataloaders.interval_dataset import IntervalDataset
 
 from .samplers import reverse_complement_mask
 

@@ -28,7 +28,7 @@ from lightning.pytorch.loggers import CSVLogger
 from .config import RunConfig
 from .runs import load_config
 from .data import Samples, WindowBatches, loader
-from .entry import write_trained_entry
+from .publish import write_trained_entry
 from .module import ZooModule
 from .samplers import shard_for_rank
 from .recipes import Prepared, Recipe, get_recipe

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from epizoo.dataloaders.genome import Genome
-from epizoo.dataloaders.regions import IntervalDataset
+from epizoo.dataloaders.interval_dataset import IntervalDataset
 from epizoo.dataloaders.variants import (
     REJECT_COLUMNS, RejectedAllele, Variant, VcfVariants, count_records, shard_range,
 )
@@ -24,7 +24,7 @@ from epizoo.progress import progress
 from epizoo.registry import get_contract, get_model
 
 from .engine import Entry, VariantEffects
-from .entry import EntryInputs, EntryModel, dataloader_parameters, require_sequence_input
+from .entry_model import EntryInputs, EntryModel, dataloader_parameters, require_sequence_input
 from .scores import Score, get_merge, get_scores, scores_for
 from .views import shift_offsets
 from .writers import WRITERS, RejectsWriter, VcfWriter, default_rejects_path, output_format, variant_frame

@@ -25,7 +25,7 @@ from epizoo.contract import OutputSpec
 from epizoo.dataloaders.variant_windows import variant_offset
 from epizoo.dataloaders.variants import Variant
 
-from .entry import EntryInputs, EntryModel, Inputs
+from .entry_model import EntryInputs, EntryModel, Inputs
 from .scores import Merge, Score
 from .views import ALT, FORWARD, REF, REVERSE, Views
 

@@ -18,11 +18,11 @@ import pandas as pd
 
 from epizoo.atomic import write_text
 from epizoo.contract import Contract
-from epizoo.dataloaders.regions import IntervalDataset
+from epizoo.dataloaders.interval_dataset import IntervalDataset
 from epizoo.registry import get_contract, get_dataloader, get_model_description, list_entries
 from epizoo.zoo import ZOO_ROOT
 
-from .kipoi_entry import IDENTITY, kipoi_scores
+from .kipoi_classes import IDENTITY, kipoi_scores
 
 GROUP = ZOO_ROOT / "VariantEffects"
 HEADER = (

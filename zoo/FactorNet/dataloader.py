@@ -36,8 +36,8 @@ import numpy as np
 
 from epizoo.dataloaders.descriptions import describe
 from epizoo.dataloaders.intervals import OverlapIndex, read_bed
-from epizoo.dataloaders.regions import IntervalDataset, read_feature_vector
-from epizoo.entry_weights import published_file
+from epizoo.dataloaders.interval_dataset import IntervalDataset, read_feature_vector
+from epizoo.weight_sources import published_file
 
 SEQ_WIDTH = 1002
 #: the example inputs that dataloader-template.yaml names (the repository's examples/)
@@ -240,7 +240,7 @@ def dataloader_class(tracks: list[str], features: list[str]) -> str:
 def _describe_classes() -> None:
     """Each class carries the group's dataloader description (dataloader-template.yaml), so that
     entries naming it by import get Kipoi's example files (`epizoo.dataloaders.descriptions`)."""
-    from epizoo.entries import render_template
+    from epizoo.entry_writing import render_template
 
     group = Path(__file__).resolve().parent
     for name, (tracks, kind, n_meta) in KINDS.items():

@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from epizoo.atomic import write_text
-from epizoo.entries import write_expect
-from epizoo.entry_weights import converted_weights, sha256sum
+from epizoo.entry_writing import write_expect
+from epizoo.weight_sources import converted_weights, sha256sum
 from epizoo.weights import WeightStore
 
 GROUP = Path(__file__).resolve().parent

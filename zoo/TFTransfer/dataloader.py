@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from epizoo.dataloaders.descriptions import describe
 from epizoo.dataloaders.genome import Genome
-from epizoo.dataloaders.regions import IntervalDataset
+from epizoo.dataloaders.interval_dataset import IntervalDataset
 
 SEQ_LEN = 200
 N_VALUE = 0.25
@@ -68,7 +68,7 @@ def dataloader_class(seq_len: int) -> str:
 def _describe_classes() -> None:
     """Each class carries its dataloader description (dataloader.yaml.j2), so that entries naming
     it by import get Kipoi's example files (`epizoo.dataloaders.descriptions`)."""
-    from epizoo.entries import render_template
+    from epizoo.entry_writing import render_template
 
     folder = Path(__file__).resolve().parent
     for cls in (TFBindingWindows, TFBindingWindows500, TFBindingWindows1000):

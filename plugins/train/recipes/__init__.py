@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from epizoo.dataloaders.regions import IntervalDataset
+from epizoo.dataloaders.interval_dataset import IntervalDataset
 from epizoo.objects import load_object
 
 from ..config import ConfigError, RunConfig, TrainingConfig

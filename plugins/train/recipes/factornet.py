@@ -30,7 +30,7 @@ import pandas as pd
 
 from epizoo.dataloaders.genome import Genome
 from epizoo.dataloaders.intervals import OverlapIndex, read_bed, resize
-from epizoo.entries import render_template
+from epizoo.entry_writing import render_template
 from epizoo.zoo import ZOO_ROOT
 from epizoo.zoo.FactorNet import dataloader as factornet_dataloaders
 

@@ -33,7 +33,7 @@ from epizoo.zoo import ZOO_ROOT
 from epizoo.zoo.TFTransfer import dataloader as tf_dataloader
 from epizoo.zoo.TFTransfer.architecture import TRANSFER_MODES, transfer_weights
 
-from epizoo.entries import render_template
+from epizoo.entry_writing import render_template
 from epizoo.kipoi_model import load_entry
 
 from ..binding_matrix import BindingMatrix, load_binding_matrix, region_runs, runs_to_indices

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from epizoo.atomic import atomic_dir, write_text
-from epizoo.entries import copy_examples, render_template, write_expect
-from epizoo.entry_weights import conversion_metadata
+from epizoo.entry_writing import copy_examples, render_template, write_expect
+from epizoo.weight_sources import conversion_metadata
 from epizoo.weights import FileRef, file_digests, save_safetensors
 from epizoo.zoo import ZOO_ROOT
 from epizoo.zoo.FactorNet.dataloader import EXAMPLE_FILES, dataloader_class

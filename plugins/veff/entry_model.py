@@ -1,6 +1,6 @@
 """A zoo entry as the variant-effect engine sees it: inputs around variants, and predictions.
 
-Any entry with a sequence input whose dataloader is an `epizoo.dataloaders.regions.IntervalDataset`
+Any entry with a sequence input whose dataloader is an `epizoo.dataloaders.interval_dataset.IntervalDataset`
 works without entry-specific code. `EntryInputs` builds the dataloader with the user's
 non-sequence arguments (bigWig tracks, cell type, ...) and no intervals, and asks it for the
 reference inputs of each variant's window (`IntervalDataset.batch_for_windows`); the alternative
@@ -20,7 +20,7 @@ import numpy as np
 from epizoo.contract import Contract, reverse_complement_inputs
 from epizoo.dataloaders.genome import Genome
 from epizoo.dataloaders.onehot import encode_bytes
-from epizoo.dataloaders.regions import IntervalDataset
+from epizoo.dataloaders.interval_dataset import IntervalDataset
 from epizoo.dataloaders.variant_windows import variant_windows, window_start
 from epizoo.dataloaders.variants import Variant
 from epizoo.device import autocast_dtype, resolve_device
@@ -67,7 +67,7 @@ class EntryInputs:
             raise NotImplementedError(
                 f"{name}: its dataloader {getattr(loader, '__name__', loader)} is not an epizoo "
                 "IntervalDataset, so epizoo cannot build its inputs around variants. Fix: give the "
-                "entry a dataloader derived from epizoo.dataloaders.regions.IntervalDataset."
+                "entry a dataloader derived from epizoo.dataloaders.interval_dataset.IntervalDataset."
             )
         args = dict(dataloader_args or {})
         _check_arguments(name, loader, args)

@@ -19,7 +19,7 @@ import yaml
 
 from epizoo import __version__
 from epizoo.atomic import atomic_dir, write_text
-from epizoo.entries import copy_examples, render_template, write_expect
+from epizoo.entry_writing import copy_examples, render_template, write_expect
 from epizoo.weights import save_safetensors, sha256sum
 from epizoo.zoo import ZOO_ROOT
 

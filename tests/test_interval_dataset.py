@@ -3,7 +3,7 @@ import pyBigWig
 import pytest
 
 from conftest import DATA, SLICE_FASTA
-from epizoo.dataloaders.regions import IntervalDataset, read_feature_vector
+from epizoo.dataloaders.interval_dataset import IntervalDataset, read_feature_vector
 
 INTERVALS = DATA / "genome" / "intervals_51bp.tsv"
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from .config import cache_dir
+from .cache import cache_dir
 from .atomic import write_text
 from .weights import FileRef, WeightStore, save_safetensors, sha256sum
 

@@ -35,7 +35,7 @@ from epizoo.kipoi_model import lists_torch
 from epizoo.registry import get_contract, get_dataloader, get_model
 
 from .engine import Entry, score_outputs
-from .entry import EntryInputs, EntryModel
+from .entry_model import EntryInputs, EntryModel
 from .scores import Score, get_scores
 from .views import Views
 
