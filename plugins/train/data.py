@@ -19,7 +19,7 @@ import torch
 from epizoo.contract import reverse_complement_inputs
 from epizoo.dataloaders.interval_dataset import IntervalDataset
 
-from .samplers import reverse_complement_mask
+from .samplers import random_stream, reverse_complement_mask
 
 
 @dataclass
@@ -85,8 +85,7 @@ class WindowBatches(torch.utils.data.Dataset):
         if "reverse" in batch.windows:
             flip |= batch.windows["reverse"].to_numpy(dtype=bool)
         if self.reverse_complement:
-            draws = np.random.default_rng([*self.seed, index])
-            flip |= reverse_complement_mask(len(rows), draws, self.reverse_complement)
+            flip |= reverse_complement_mask(len(rows), random_stream(self.seed, index), self.reverse_complement)
         if flip.any():
             inputs = self._flip(inputs, flip)
         tensors = {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in inputs.items()}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
@@ -37,6 +38,20 @@ Shards = TypeVar("Shards", pd.DataFrame, np.ndarray)
 def as_generator(rng: RandomState) -> np.random.Generator:
     """``rng`` itself when it is a Generator, else a Generator seeded with it."""
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def random_stream(*keys: int | str | Sequence[int]) -> np.random.Generator:
+    """The one way training derives a random stream: numpy's Generator seeded with the list of
+    ``keys`` (the run's seed, then what the stream is for: a cell type, an epoch, a batch, a name).
+    Sequences are flattened, integers enter modulo 2**32 and names by their CRC-32; the same keys
+    give the same stream in any process. (The simulator keeps its own, documented derivation: its files must not change.)"""
+    entropy = []
+    for key in keys:
+        if isinstance(key, str):
+            entropy.append(zlib.crc32(key.encode()))
+        else:
+            entropy.extend(int(k) % 2**32 for k in np.atleast_1d(key))
+    return np.random.default_rng(entropy)
 
 
 # -- chromosome splits and exclusions ---------------------------------------------------------
@@ -391,12 +406,12 @@ class BalancedEpochs:
         ``peak_end - (peak_mid - 100) - 75 - 1``; multi-task: 20), or a callable
         ``shift(rng, n) -> int array`` of the shifts themselves. Negatives are not shifted.
     seed
-        Seed of the epochs (FactorNet: 420).
+        Seed of the epochs (FactorNet: 420), or the keys of its `random_stream`.
     """
 
     def __init__(self, positives: pd.DataFrame, negatives: RandomWindows, ratio: float = 1.0,
                  shift: int | np.ndarray | Callable[[np.random.Generator, int], np.ndarray] = 0,
-                 seed: int = 0) -> None:
+                 seed: int | Sequence[int] = 0) -> None:
         widths = (positives["end"] - positives["start"]).to_numpy()
         if len(positives) == 0:
             raise ValueError("BalancedEpochs needs at least one positive window")
@@ -410,7 +425,7 @@ class BalancedEpochs:
         if not callable(shift) and np.ndim(shift) and len(shift) != len(positives):
             raise ValueError(f"shift has {len(shift)} values for {len(positives)} positives")
         self.positives = positives.reset_index(drop=True)
-        self.negatives, self.ratio, self.shift, self.seed = negatives, float(ratio), shift, int(seed)
+        self.negatives, self.ratio, self.shift, self.seed = negatives, float(ratio), shift, tuple(np.atleast_1d(seed))
         self.n_negatives = int(round(self.ratio * len(positives)))
 
     def __len__(self) -> int:
@@ -426,7 +441,7 @@ class BalancedEpochs:
             ``chrom``, ``start``, ``end``, ``label`` (1 positive, 0 negative) and ``row`` (the
             positive's row in ``positives``, for its targets; -1 for negatives).
         """
-        rng = np.random.default_rng([self.seed, int(k)])
+        rng = random_stream(self.seed, int(k))
         n_pos = len(self.positives)
         offsets = self.shift(rng, n_pos) if callable(self.shift) else random_shifts(n_pos, self.shift, rng)
         starts = self.positives["start"].to_numpy(np.int64) + np.asarray(offsets, dtype=np.int64)
@@ -500,7 +515,7 @@ class ClassRatioBatches:
         return self.batches
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        rng = np.random.default_rng([self.seed, self.epoch])
+        rng = random_stream(self.seed, self.epoch)
         parts = [_cycled(pool, self.batches * count, rng).reshape(self.batches, count)
                  for pool, count in zip(self._pools(), self.per_batch)]
         table = np.concatenate(parts, axis=1)

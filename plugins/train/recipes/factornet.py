@@ -36,7 +36,7 @@ from epizoo.zoo.FactorNet import dataloader as factornet_dataloaders
 
 from ..config import ConfigError, RunConfig, TrainingConfig
 from ..data import Samples
-from ..samplers import BalancedEpochs, RandomWindows, drop_overlapping, split_by_chromosome
+from ..samplers import BalancedEpochs, RandomWindows, drop_overlapping, random_stream, split_by_chromosome
 from . import Prepared, Recipe
 
 BIN = 200  # §2.1: "200 bp bins sliding every 50 bp"
@@ -198,7 +198,7 @@ class _CellSampling:
         self.genome, self.chroms, self.excluded = genome, chroms, excluded
         positives, negatives, shift = self._positives("train", shifted=True)
         self.epochs = BalancedEpochs(positives, negatives, ratio=data.negatives_per_positive, shift=shift,
-                                     seed=_seed(seed, index))
+                                     seed=(seed, index))
 
     # -- positives ---------------------------------------------------------------------------
     def _positives(self, role: str, shifted: bool):
@@ -271,7 +271,7 @@ class _CellSampling:
 
     def valid(self) -> Samples:
         positives, negatives, _ = self._positives("valid", shifted=False)
-        rng = np.random.default_rng(_seed(self.seed, self.index, "valid"))
+        rng = random_stream(self.seed, self.index, "valid")
         drawn = negatives.sample(int(round(self.data.negatives_per_positive * len(positives))), rng)
         bins = pd.concat([positives[["chrom", "start", "end"]], drawn[["chrom", "start", "end"]]], ignore_index=True)
         targets = np.zeros((len(bins), len(self.tasks)), dtype=np.float32)
@@ -340,11 +340,5 @@ def _concat(parts: list[Samples], seed) -> Samples:
     samples = Samples(windows, targets, mask)
     if seed is None:
         return samples
-    order = np.random.default_rng(list(np.atleast_1d(seed) % 2**32)).permutation(len(samples))
+    order = random_stream(seed).permutation(len(samples))
     return samples.take(order)
-
-
-def _seed(seed: int, *parts) -> int:
-    """One integer seed for a named stream of the run (stable across runs and processes)."""
-    words = [seed, *[p if isinstance(p, int) else sum(map(ord, str(p))) for p in parts]]
-    return int(np.random.SeedSequence(words).generate_state(1)[0])

@@ -39,6 +39,7 @@ from epizoo.kipoi_model import load_entry
 from ..binding_matrix import BindingMatrix, load_binding_matrix, region_runs, runs_to_indices
 from ..config import ConfigError, RunConfig, TrainingConfig
 from ..data import Samples
+from ..samplers import random_stream
 from . import Prepared, Recipe
 
 TEMPLATES = ZOO_ROOT / "TFTransfer"
@@ -222,7 +223,7 @@ def _sample(matrix: BindingMatrix, data: TFTransferData, excluded: np.ndarray | 
     if unknown:
         raise ConfigError(f"data.tasks: {', '.join(unknown)} not in {data.labels} (its TFs: {', '.join(matrix.tfs[:8])}, ...)")
     rows = matrix.usable_rows(data.chroms, excluded)
-    rng = np.random.default_rng([seed, 1])
+    rng = random_stream(seed, 1)
     if len(data.tasks) == 1:
         rows, targets = matrix.balanced_rows(data.tasks[0], rows, rng, data.max_positives)
         _check_enough(rows, targets[:, None], data)
@@ -249,7 +250,7 @@ def _check_enough(rows: np.ndarray, targets: np.ndarray, data: TFTransferData) -
 
 def _split(n: int, data: TFTransferData, seed: int) -> dict[str, np.ndarray]:
     """Random train / valid / test indices into the sample (scikit-learn-style permutation)."""
-    order = np.random.default_rng([seed, 2]).permutation(n)
+    order = random_stream(seed, 2).permutation(n)
     n_test, n_valid = round(n * data.test_fraction), round(n * data.valid_fraction)
     return {"test": np.sort(order[:n_test]), "valid": np.sort(order[n_test:n_test + n_valid]),
             "train": np.sort(order[n_test + n_valid:])}
@@ -276,7 +277,7 @@ def _samples(windows: pd.DataFrame, rows: np.ndarray, targets: np.ndarray, mask:
 
 
 def _shuffled(samples: Samples, seed: tuple[int, int]) -> Samples:
-    return samples.take(np.random.default_rng(list(seed)).permutation(len(samples)))
+    return samples.take(random_stream(seed).permutation(len(samples)))
 
 
 def _model_config(model: TFTransferModel, n_tasks: int) -> dict:
