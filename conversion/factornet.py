@@ -116,7 +116,8 @@ def _as_keras1(class_name: str, config: dict[str, Any]) -> tuple[str, dict[str, 
     if class_name == "Conv1D":
         if _first(config.get("dilation_rate", 1)) != 1:
             raise ValueError(f"layer {config.get('name')}: dilated convolutions are not FactorNet's")
-        return "Convolution1D", {**config, "nb_filter": config["filters"], "filter_length": _first(config["kernel_size"]),
+        return "Convolution1D", {**config, "nb_filter": config["filters"],
+                                 "filter_length": _first(config["kernel_size"]),
                                  "border_mode": config.get("padding", "valid"),
                                  "subsample_length": _first(config.get("strides", 1))}
     if class_name == "MaxPooling1D" and "pool_size" in config:
