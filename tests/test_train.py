@@ -205,3 +205,13 @@ def test_training_runs_on_every_device(tmp_path, world, mirror, device):
                           training={"max_epochs": 1, "accelerator": accelerator, "steps_per_epoch": 5})
     entry = train(config, tmp_path / "entry", check=False)
     assert (entry / "weights.safetensors").is_file() and json.loads((entry / "metrics.json").read_text())["auroc"] > 0
+
+
+def test_trained_and_converted_factornet_entries_share_one_schema_declaration():
+    from epizoo.plugins.train.recipes.factornet import _schema
+    from epizoo.registry import model_yaml
+
+    values = {"dataloader": "MetaUnique35DGF", "tracks": "Unique35,DGF", "kind": "meta", "n_channels": 6, "n_meta": 8,
+              "tasks": "EGR1", "seq_len": 1002}
+    assert _schema(values) == model_yaml("FactorNet/EGR1/meta_RNAseq_Unique35_DGF")["schema"]
+    assert _schema({**values, "seq_len": 500})["inputs"]["seq"]["shape"] == "(500, 6)"

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from epizoo.dataloaders.genome import Genome
 from epizoo.dataloaders.intervals import OverlapIndex, read_bed, resize
@@ -158,14 +159,7 @@ class FactorNetRecipe(Recipe):
             f"(patience {run.training.patience}, at most {run.training.max_epochs} epochs), seed {run.seed}. "
             f"Test ladder (200-bp bins every {data.ladder_stride} bp): {summary}."
         )
-        column = {"shape": f"({len(tasks)},)", "doc": "probability that the central 200-bp bin is bound, per TF",
-                  "column_labels": tasks, "name": "is_binding_site", "axes": ["tasks"], "kind": "probability"}
-        inputs = {"seq": {"shape": f"({run.model.seq_len}, {4 + len(tracks)})",
-                          "doc": f"One-hot A, C, G, T then the tracks {','.join(tracks)}, per base",
-                          "associated_metadata": "ranges", "kind": "sequence", "alphabet": "ACGT",
-                          "axes": ["length", "channels"], "n_value": 0, "tracks": list(tracks)}}
-        if meta:
-            inputs["meta_features"] = {"shape": "(8,)", "doc": "8 expression PCs of the cell type", "kind": "per_sample"}
+        schema = _schema({**loader_values, "tasks": ",".join(tasks), "seq_len": run.model.seq_len})
         return {
             "name": f"FactorNet trained by epizoo ({', '.join(tasks)})",
             "doc": ("FactorNet (Quang and Xie 2019) trained with epizoo's recipe: a convolutional-recurrent "
@@ -176,13 +170,21 @@ class FactorNetRecipe(Recipe):
             "trained_on": trained_on,
             "training_procedure": procedure,
             "tags": ["TF binding", "DNA binding"],
-            "inputs": inputs,
-            "targets": column,
+            "inputs": schema["inputs"],
+            "targets": schema["targets"],
             "dataloader_yaml": render_template(TEMPLATES / "dataloader-template.yaml", loader_values),
         }
 
     def example_files(self) -> list[Path]:
         return list(factornet_dataloaders.EXAMPLE_FILES)
+
+
+def _schema(values: dict) -> dict:
+    """The model.yaml ``schema`` of a FactorNet entry as the zoo's FactorNet template declares it (one
+    declaration for converted and trained entries): the template rendered for a stand-alone entry."""
+    card = {"model": "-", "tf": values["tasks"], "weights_file": "-", "training_cells": "-", "test_cell": "-",
+            "local_weights": "weights.safetensors", "test_expect": "-", **values}
+    return yaml.safe_load(render_template(TEMPLATES / "model-template.yaml", card))["schema"]
 
 
 class _CellSampling:
