@@ -139,14 +139,6 @@ def test_multi_model_regions_are_resolved_for_every_task(matrix):
     assert (matrix.labels["less_sparse"][np.ix_(rows, [matrix.tf_index(t) for t in tasks])] >= 0).all()
 
 
-def test_cosine_similarity_uses_regions_resolved_in_both(matrix):
-    a, b = matrix.column("JUND").astype(np.int64), matrix.column("JUN").astype(np.int64)
-    both = (a >= 0) & (b >= 0)
-    expected = (a[both] @ b[both]) / np.sqrt(a[both].sum() * b[both].sum())
-    assert matrix.cosine_similarity("JUND", "JUN") == pytest.approx(expected)
-    assert matrix.cosine_similarity("JUND", "JUN") > matrix.cosine_similarity("JUND", "GATA3")
-
-
 def test_region_runs_round_trip():
     values = np.array([5, 3, 4, 10, 11, 20])
     assert region_runs(values) == [[3, 5], [10, 11], [20, 20]]

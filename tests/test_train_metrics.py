@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
-from epizoo.plugins.train.metrics import binary_metrics, profile_metrics, rank_average, regression_metrics
+from epizoo.plugins.train.metrics import binary_metrics, profile_metrics, regression_metrics
 
 
 def dream_recall_at_fdr(labels: np.ndarray, scores: np.ndarray, fdr: float) -> float:
@@ -154,26 +154,3 @@ def test_profile_metrics_mask():
     assert m["pearson_whole"] == pytest.approx(pearsonr(predictions[mask], targets[mask])[0], abs=1e-9)
     rows = [pearsonr(predictions[i, mask[i]], targets[i, mask[i]])[0] for i in range(10) if mask[i].sum() > 2]
     assert m["pearson_per_peak"] == pytest.approx(np.mean(rows), abs=1e-9)
-
-
-def test_rank_average_by_hand():
-    a = np.array([0.1, 0.9, 0.5, 0.5])   # ranks 1, 4, 2.5, 2.5
-    b = np.array([3.0, 1.0, 2.0, 4.0])   # ranks 3, 1, 2, 4
-    expected = (np.array([0, 3, 1.5, 1.5]) / 3 + np.array([2, 0, 1, 3]) / 3) / 2
-    np.testing.assert_allclose(rank_average([a, b]), expected)
-    # a monotone transform of one model's scores changes nothing
-    np.testing.assert_allclose(rank_average([1 / (1 + np.exp(-a)), np.log(b) * 7 - 2]), expected)
-    np.testing.assert_allclose(rank_average([a]), [0, 1, 0.5, 0.5])
-
-
-def test_rank_average_per_task_column():
-    rng = np.random.default_rng(8)
-    x, y = rng.normal(size=(30, 3)), rng.normal(size=(30, 3))
-    both = rank_average([x, y])
-    for task in range(3):
-        np.testing.assert_allclose(both[:, task], rank_average([x[:, task], y[:, task]]))
-    assert both.min() >= 0 and both.max() <= 1
-    with pytest.raises(ValueError, match="same shape"):
-        rank_average([x, y[:, :2]])
-    with pytest.raises(ValueError, match="at least one"):
-        rank_average([])

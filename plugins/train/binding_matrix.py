@@ -103,17 +103,6 @@ class BindingMatrix:
         targets = np.r_[np.ones(len(positives)), np.zeros(len(chosen))].astype(np.float32)
         return np.r_[positives, chosen], targets
 
-    def cosine_similarity(self, tf_a: str, tf_b: str, rows: np.ndarray | None = None) -> float:
-        """Cosine similarity of two TFs' sparse binding vectors over the regions resolved in both
-        (§1.5 "Cosine similarity"); NaN when either vector is all zero there."""
-        a, b = self.column(tf_a), self.column(tf_b)
-        if rows is not None:
-            a, b = a[rows], b[rows]
-        both = (a >= 0) & (b >= 0)
-        a, b = a[both].astype(float), b[both].astype(float)
-        norm = np.linalg.norm(a) * np.linalg.norm(b)
-        return float(a @ b / norm) if norm else float("nan")
-
 
 def load_binding_matrix(labels: str | Path, sequences: str | Path) -> BindingMatrix:
     """Read ``labels.npz`` and the region FASTA, checking that they describe the same regions.

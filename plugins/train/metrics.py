@@ -176,46 +176,6 @@ def profile_metrics(
     return _per_task_and_mean(result, names)
 
 
-def rank_average(predictions: Sequence[np.ndarray]) -> np.ndarray:
-    """Ensemble scores by averaging ranks instead of raw scores (FactorNet §2.5, spec §3.4).
-
-    FactorNet bagged its models this way because "predictors are not evenly calibrated between
-    0 and 1": each model's scores are converted to ranks within each task column (ties get their
-    average rank), the ranks are scaled to [0, 1] by ``(rank - 1) / (n - 1)``, and the scaled
-    ranks are averaged over models. Any monotone transform of a model's scores (a sigmoid, a
-    logit, a rescaling) therefore leaves the result unchanged.
-
-    Parameters
-    ----------
-    predictions
-        One array per model, all of the same shape ``(n,)`` or ``(n, tasks)``.
-
-    Returns
-    -------
-    numpy.ndarray
-        float64, the shape of one model's predictions, values in [0, 1] (0.5 when ``n == 1``).
-
-    Examples
-    --------
-    >>> rank_average([np.array([0.1, 0.9, 0.5]), np.array([10.0, 30.0, 20.0])])
-    array([0. , 1. , 0.5])
-    """
-    if len(predictions) == 0:
-        raise ValueError("rank_average needs the predictions of at least one model")
-    arrays = [np.asarray(p, dtype=np.float64) for p in predictions]
-    shapes = {a.shape for a in arrays}
-    if len(shapes) != 1:
-        raise ValueError(f"all models' predictions must have the same shape, got {sorted(shapes)}")
-    if any(np.isnan(a).any() for a in arrays):
-        raise ValueError("predictions contain NaN; rank averaging needs a score for every entry")
-    n = arrays[0].shape[0] if arrays[0].ndim else 0
-    if n == 0:
-        return np.zeros(arrays[0].shape)
-    ranks = np.stack([rankdata(a, method="average", axis=0) for a in arrays])
-    scaled = (ranks - 1) / (n - 1) if n > 1 else np.full(ranks.shape, 0.5)
-    return scaled.mean(axis=0)
-
-
 # -- helpers -----------------------------------------------------------------------------------
 
 
