@@ -8,7 +8,7 @@ The sequences come as a FASTA whose records are the regions, in row order
 record by record, and serves them as a `Genome` whose contigs are the regions, so that training
 builds its inputs with the zoo entry's own dataloader (the trainer's convention). It also
 builds the paper's datasets: a multi-model's fully resolved regions (§1.6) and an individual
-model's GC-matched 50:50 sample (§1.6), and the binding vectors' cosine similarity (§1.5).
+model's GC-matched 50:50 sample (§1.6).
 """
 from __future__ import annotations
 

@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-from scipy.stats import rankdata
 from torchmetrics.functional import pearson_corrcoef, spearman_corrcoef
 from torchmetrics.functional.classification import (
     binary_auroc,
