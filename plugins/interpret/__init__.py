@@ -1,5 +1,7 @@
-"""Interpretation of trained models: what their first-layer filters learned.
+"""Interpretation of trained models: attributions, and what their first-layer filters learned.
 
+* `epizoo.plugins.interpret.attributions`: `attribute`, the attributions of every input of a model
+  (saliency, input x gradient, integrated gradients) for one chosen output value per sample;
 * `epizoo.plugins.interpret.filters`: each first-layer filter's position frequency matrix from
   the input windows that activate it (`filter_pfms`), as in AI-TAC and Novakovsky et al. 2021;
 * `epizoo.plugins.interpret.motifs`: MEME motif files (`read_meme`, `write_meme`) and Tomtom
@@ -9,6 +11,16 @@
 
 The submodules are imported on first use (torch and memelite/numba are slow to import).
 """
+from importlib import import_module
+
 from epizoo._lazy import submodule_getattr
 
-__getattr__ = submodule_getattr(__name__)
+#: functions reachable from the package itself (``epizoo.interpret.attribute``)
+_FUNCTIONS = {"attribute": "attributions"}
+_submodule = submodule_getattr(__name__)
+
+
+def __getattr__(name: str):
+    if name in _FUNCTIONS:
+        return getattr(import_module(f"{__name__}.{_FUNCTIONS[name]}"), name)
+    return _submodule(name)

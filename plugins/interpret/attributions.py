@@ -1,0 +1,179 @@
+"""Attributions for every differentiable input of a model, for one chosen output value per sample.
+
+`attribute` has tangermeme's call shape (``model, X, args, batch_size, device, dtype, verbose``,
+the model's state restored) and takes ``X`` as `epizoo.predict` does: one tensor, or a mapping of
+named inputs (a FactorNet's ``seq`` and ``meta_features``, ChromDragoNN's expression vector, ...).
+Every float input gets attributions of its own shape; integer inputs (indices) get none.
+
+The value explained is one number per sample, chosen from the model's outputs with ``output``
+(a head of a model that returns several), ``target`` (a task index) and, for profile outputs
+``(batch, bins, tasks)`` or ``(batch, tasks, bins)`` with ``bins_axis``, ``window`` (the bins
+summed; default all of them).
+
+Methods (captum computes the gradients; captum's own classes do the work where they fit):
+
+* ``saliency``: the gradient.
+* ``input_x_gradient``: input times gradient.
+* ``integrated_gradients``: captum's `IntegratedGradients` from a baseline (default zeros).
+
+For one-hot sequence inputs (declared ``kind: sequence``, or given in ``sequence_inputs``) the
+gradient is corrected as Majdandzic et al. 2022 propose: the mean over the alphabet's channels is
+subtracted at every position, so that the off-simplex component of the gradient, which no
+one-hot input can follow, does not count. Track channels after the alphabet are left as they are.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from captum.attr import IntegratedGradients, Saliency
+
+from epizoo.device import default_device
+from epizoo.prediction import model_state
+
+METHODS = ("saliency", "input_x_gradient", "integrated_gradients")
+
+
+def attribute(
+    model: torch.nn.Module,
+    X: torch.Tensor | np.ndarray | Mapping[str, Any],
+    method: str = "input_x_gradient",
+    *,
+    target: int = 0,
+    output: str | int | None = None,
+    window: tuple[int, int] | None = None,
+    bins_axis: int = 1,
+    sequence_inputs: Mapping[str, int] | None = None,
+    baseline: Mapping[str, Any] | None = None,
+    n_steps: int = 50,
+    batch_size: int = 64,
+    device: str | torch.device | None = None,
+    verbose: bool = False,
+) -> torch.Tensor | dict[str, torch.Tensor]:
+    """Attributions of each input for one output value per sample.
+
+    Parameters
+    ----------
+    model
+        The network (a zoo entry's ``model.model``).
+    X
+        The input (a tensor), or named inputs (keyword arguments of the model's forward).
+    method
+        One of `METHODS`.
+    target
+        The task (index along the tasks axis) to explain.
+    output
+        The head, for a model that returns a mapping (its key) or a tuple (its index).
+    window
+        ``(first, stop)`` bins summed, for a profile output; default all bins.
+    bins_axis
+        The bins axis of a profile output (1: ``(batch, bins, tasks)``, 2: ``(batch, tasks, bins)``).
+    sequence_inputs
+        ``{input name: channels axis}`` of the one-hot inputs whose gradients are corrected (their
+        first four channels are A, C, G, T); default ``{"seq": -1}`` when there is such an input.
+    baseline
+        Per input, the reference of integrated gradients; default zeros.
+    n_steps
+        Integration steps of integrated gradients.
+    batch_size, device, verbose
+        As in `epizoo.predict`.
+
+    Returns
+    -------
+    torch.Tensor or dict of str to torch.Tensor
+        On the CPU, float32, shaped as the inputs: a tensor when ``X`` was one, else one per
+        float input.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown attribution method {method!r}; use one of {', '.join(METHODS)}")
+    named = dict(X) if isinstance(X, Mapping) else {"_x": X}
+    tensors = {k: torch.as_tensor(np.asarray(v) if not torch.is_tensor(v) else v) for k, v in named.items()}
+    floats = [k for k, v in tensors.items() if v.is_floating_point()]
+    corrected = dict(sequence_inputs) if sequence_inputs is not None else ({"seq": -1} if "seq" in floats else {})
+    if not isinstance(X, Mapping) and sequence_inputs is None:
+        corrected = {"_x": -1}
+    device = torch.device(device) if device is not None else default_device()
+    explained = _Explained(model, floats, [k for k in tensors if k not in floats], target, output, window, bins_axis)
+    parts: dict[str, list[torch.Tensor]] = {k: [] for k in floats}
+    n = len(next(iter(tensors.values())))
+    with model_state(model, device):
+        for start in _progress(range(0, n, batch_size), verbose):
+            batch = {k: v[start:start + batch_size].to(device) for k, v in tensors.items()}
+            for name, values in _attribute_batch(explained, batch, method, corrected, baseline, n_steps).items():
+                parts[name].append(values.detach().float().cpu())
+    result = {name: torch.cat(values) for name, values in parts.items()}
+    return result["_x"] if not isinstance(X, Mapping) else result
+
+
+class _Explained(torch.nn.Module):
+    """The model as a function of its float inputs (in order) to one value per sample."""
+
+    def __init__(self, model, floats, others, target, output, window, bins_axis):
+        super().__init__()
+        self.model, self.floats, self.others = model, floats, others
+        self.target, self.output, self.window, self.bins_axis = target, output, window, bins_axis
+
+    def forward(self, *values: torch.Tensor, fixed: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+        named = dict(zip(self.floats, values)) | dict(fixed or {})
+        positional = [named.pop("_x")] if "_x" in named else []
+        return self._value(self.model(*positional, **named))
+
+    def _value(self, raw: Any) -> torch.Tensor:
+        if isinstance(raw, Mapping) or isinstance(raw, (list, tuple)):
+            if self.output is None:
+                raise ValueError("the model returns several outputs: choose one with output=")
+            raw = raw[self.output]
+        if raw.dim() == 2:
+            return raw[:, self.target]
+        if raw.dim() != 3:
+            raise ValueError(f"cannot explain an output of shape {tuple(raw.shape)}: (batch, tasks) or a profile expected")
+        profile = raw.movedim(self.bins_axis, 1)[:, :, self.target]  # (batch, bins)
+        first, stop = self.window if self.window is not None else (0, profile.shape[1])
+        return profile[:, first:stop].sum(dim=1)
+
+
+def _attribute_batch(explained: _Explained, batch, method, corrected, baseline, n_steps) -> dict[str, torch.Tensor]:
+    inputs = tuple(batch[k].float().requires_grad_() for k in explained.floats)
+    fixed = {k: batch[k] for k in explained.others}
+
+    def forward(*values):
+        return explained(*values, fixed=fixed)
+
+    if method == "integrated_gradients":
+        references = tuple(_baseline(baseline, k, x) for k, x in zip(explained.floats, inputs))
+        # the interpolated inputs go through the model a batch at a time
+        values = IntegratedGradients(forward).attribute(inputs, references, n_steps=n_steps,
+                                                        internal_batch_size=len(inputs[0]))
+        return dict(zip(explained.floats, values))
+    gradients = Saliency(forward).attribute(inputs, abs=False)
+    result = {}
+    for name, x, gradient in zip(explained.floats, inputs, gradients):
+        if name in corrected:
+            gradient = _corrected(gradient, corrected[name])
+        result[name] = gradient if method == "saliency" else x.detach() * gradient
+    return result
+
+
+def _corrected(gradient: torch.Tensor, axis: int) -> torch.Tensor:
+    """The gradient minus its mean over the four base channels at each position (Majdandzic et al.)."""
+    bases = gradient.narrow(axis, 0, 4)
+    out = gradient.clone()
+    out.narrow(axis, 0, 4).copy_(bases - bases.mean(dim=axis, keepdim=True))
+    return out
+
+
+def _baseline(baseline: Mapping[str, Any] | None, name: str, x: torch.Tensor) -> torch.Tensor:
+    if baseline is None or name not in baseline:
+        return torch.zeros_like(x)
+    reference = torch.as_tensor(np.asarray(baseline[name]) if not torch.is_tensor(baseline[name]) else baseline[name])
+    return reference.to(x.device, x.dtype).expand_as(x)
+
+
+def _progress(batches: Sequence[int], verbose: bool):
+    if not verbose:
+        return batches
+    from tqdm.auto import tqdm
+
+    return tqdm(batches, desc="attributions", unit="batch")

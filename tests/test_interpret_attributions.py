@@ -1,0 +1,102 @@
+"""Attributions (epizoo.interpret.attribute): every input, exact on models whose answer is known."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from epizoo.plugins.interpret.attributions import attribute
+
+
+class LinearTwoInputs(nn.Module):
+    """f(seq, vec) = sum(seq * W) + vec . v, per task: integrated gradients from zero are x * weights."""
+
+    def __init__(self, length=20, n_vec=3, tasks=2):
+        super().__init__()
+        g = torch.Generator().manual_seed(0)
+        self.W = nn.Parameter(torch.randn(tasks, length, 4, generator=g))
+        self.v = nn.Parameter(torch.randn(tasks, n_vec, generator=g))
+
+    def forward(self, seq, expression):
+        return torch.einsum("blc,tlc->bt", seq, self.W) + expression @ self.v.T
+
+
+class ProfileHeads(nn.Module):
+    """Two heads: a profile (batch, bins, tasks) and counts; each bin is one base's value."""
+
+    def forward(self, seq):
+        profile = seq[:, :, :2] * torch.tensor([1.0, 2.0])  # bins = positions, tasks = A, C channels
+        return {"profile": profile, "counts": profile.sum(dim=1)}
+
+
+def _one_hot(n, length, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n, length, 4), np.float32)
+    x[np.arange(n)[:, None], np.arange(length), rng.integers(0, 4, (n, length))] = 1
+    return x
+
+
+def test_integrated_gradients_of_a_two_input_linear_model_are_the_inputs_times_the_weights(device):
+    model = LinearTwoInputs()
+    seq, expression = _one_hot(5, 20), np.random.default_rng(1).normal(size=(5, 3)).astype(np.float32)
+    got = attribute(model, {"seq": seq, "expression": expression}, "integrated_gradients", target=1, device=device)
+    np.testing.assert_allclose(got["seq"], seq * model.W[1].detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(got["expression"], expression * model.v[1].detach().numpy(), atol=1e-5)
+    # completeness: the attributions sum to f(x) - f(0)
+    with torch.no_grad():
+        f = model(torch.from_numpy(seq), torch.from_numpy(expression))[:, 1]
+    np.testing.assert_allclose(got["seq"].sum(dim=(1, 2)) + got["expression"].sum(dim=1), f, atol=1e-4)
+
+
+def test_gradients_of_one_hot_inputs_are_corrected_and_other_inputs_are_not():
+    model = LinearTwoInputs()
+    seq, expression = _one_hot(2, 20), np.ones((2, 3), np.float32)
+    saliency = attribute(model, {"seq": seq, "expression": expression}, "saliency", target=0, device="cpu")
+    W = model.W[0].detach().numpy()
+    np.testing.assert_allclose(saliency["seq"][0], W - W.mean(axis=1, keepdims=True), atol=1e-6)
+    np.testing.assert_allclose(saliency["expression"][0], model.v[0].detach().numpy(), atol=1e-6)
+    times_input = attribute(model, {"seq": seq, "expression": expression}, "input_x_gradient", device="cpu")
+    np.testing.assert_allclose(times_input["seq"], seq * (W - W.mean(axis=1, keepdims=True)), atol=1e-6)
+
+
+def test_a_profile_head_is_explained_over_a_window_of_bins():
+    seq = _one_hot(3, 10)
+    whole = attribute(ProfileHeads(), seq, "saliency", output="profile", target=1, sequence_inputs={})
+    window = attribute(ProfileHeads(), seq, "saliency", output="profile", target=1, window=(2, 5), sequence_inputs={})
+    assert whole[:, :, 1].eq(2.0).all() and whole[:, :, [0, 2, 3]].eq(0).all()
+    assert window[:, 2:5, 1].eq(2.0).all() and window[:, :2].eq(0).all() and window[:, 5:].eq(0).all()
+    counts = attribute(ProfileHeads(), seq, "saliency", output="counts", target=0, sequence_inputs={})
+    assert counts[:, :, 0].eq(1.0).all()
+    with pytest.raises(ValueError, match="choose one with output="):
+        attribute(ProfileHeads(), seq, "saliency")
+
+
+def test_the_model_is_returned_in_its_mode_and_batches_do_not_change_the_result():
+    model = LinearTwoInputs().train()
+    seq, expression = _one_hot(7, 20), np.zeros((7, 3), np.float32)
+    one = attribute(model, {"seq": seq, "expression": expression}, batch_size=7, device="cpu")
+    split = attribute(model, {"seq": seq, "expression": expression}, batch_size=3, device="cpu")
+    assert model.training
+    torch.testing.assert_close(one["seq"], split["seq"])
+
+
+def test_foxa1_attributions_peak_on_a_planted_foxa1_site_and_cover_the_dnase_track(mirror, shared_data):
+    import epizoo
+    from epizoo.dataloaders.motifs import read_meme
+
+    network = epizoo.get_model("FactorNet/FOXA1/onePeak_DGF", with_dataloader=False).model
+    foxa1 = next(m for m in read_meme(shared_data / "factornet" / "resources" / "HOCOMOCOv9.meme").values()
+                 if m.name.startswith("FOXA1_"))
+    consensus = foxa1.probabilities.argmax(axis=0)
+    seq = _one_hot(8, 1002, seed=3)
+    seq = np.concatenate([seq, np.full((8, 1002, 1), 0.05, np.float32)], axis=2)  # a weak, even DNase track
+    middle = 501 - len(consensus) // 2
+    seq[:, middle:middle + len(consensus), :4] = np.eye(4, dtype=np.float32)[consensus]
+    scores = attribute(network, seq, "input_x_gradient", batch_size=4, device="cpu")
+    assert scores.shape == (8, 1002, 5)
+    per_base = scores[:, :, :4].sum(dim=2).abs()
+    site = per_base[:, middle:middle + len(consensus)].mean()
+    elsewhere = torch.cat([per_base[:, :middle - 50], per_base[:, middle + len(consensus) + 50:]], dim=1).mean()
+    assert site > 10 * elsewhere, (float(site), float(elsewhere))
+    assert torch.isfinite(scores[:, :, 4]).all() and scores[:, :, 4].abs().sum() > 0  # the DNase channel's own
