@@ -100,3 +100,48 @@ def test_foxa1_attributions_peak_on_a_planted_foxa1_site_and_cover_the_dnase_tra
     elsewhere = torch.cat([per_base[:, :middle - 50], per_base[:, middle + len(consensus) + 50:]], dim=1).mean()
     assert site > 10 * elsewhere, (float(site), float(elsewhere))
     assert torch.isfinite(scores[:, :, 4]).all() and scores[:, :, 4].abs().sum() > 0  # the DNase channel's own
+
+
+# -- saturation mutagenesis --------------------------------------------------------------------
+def _naive_ism(model, seq, positions):
+    """One forward pass per mutant, identity included (the baseline the batched ISM must equal)."""
+    first, stop = positions
+    effects = np.zeros((len(seq), stop - first, 4), np.float32)
+    with torch.no_grad():
+        for i in range(len(seq)):
+            reference = model(torch.from_numpy(seq[i:i + 1]))[0, 0]
+            for p in range(first, stop):
+                for base in range(4):
+                    mutant = seq[i:i + 1].copy()
+                    mutant[0, p, :4] = np.eye(4)[base]
+                    effects[i, p - first, base] = model(torch.from_numpy(mutant))[0, 0] - reference
+    return effects
+
+
+def test_batched_ism_equals_naive_ism_and_skips_identities(mirror):
+    import epizoo
+    from epizoo.plugins.interpret.ism import saturation_mutagenesis
+
+    network = epizoo.get_model("FactorNet/FOXA1/onePeak_DGF", with_dataloader=False).model
+    seq = np.concatenate([_one_hot(2, 1002, seed=5), np.full((2, 1002, 1), 0.05, np.float32)], axis=2)
+    calls = []
+    hook = network.register_forward_hook(lambda module, args, out: calls.append(len(out)))
+    try:
+        effects = saturation_mutagenesis(network, seq, positions=(490, 510), batch_size=64, device="cpu")
+    finally:
+        hook.remove()
+    assert sum(calls) == 64 * (1 + 2)  # one padded batch of references, then 60 mutants per sequence
+    np.testing.assert_allclose(effects, _naive_ism(network.eval(), seq, (490, 510)), rtol=0, atol=1e-6)
+    present = seq[:, 490:510, :4] == 1
+    assert (effects[present] == 0).all() and (effects[~present] != 0).mean() > 0.9
+
+
+def test_ism_of_a_linear_model_is_the_weight_difference():
+    from epizoo.plugins.interpret.ism import saturation_mutagenesis
+
+    model = LinearTwoInputs(length=12)
+    seq, expression = _one_hot(3, 12), np.zeros((3, 3), np.float32)
+    effects = saturation_mutagenesis(model, {"seq": seq, "expression": expression}, target=1, device="cpu")
+    W = model.W[1].detach().numpy()
+    expected = W[None] - (seq * W[None]).sum(axis=2, keepdims=True)  # W[p, new base] - W[p, old base]
+    np.testing.assert_allclose(effects, expected, atol=1e-5)

@@ -2,6 +2,8 @@
 
 * `epizoo.plugins.interpret.attributions`: `attribute`, the attributions of every input of a model
   (saliency, input x gradient, integrated gradients) for one chosen output value per sample;
+* `epizoo.plugins.interpret.ism`: `saturation_mutagenesis`, every single-base substitution of a
+  window, batched, scored with a variant-effect score;
 * `epizoo.plugins.interpret.filters`: each first-layer filter's position frequency matrix from
   the input windows that activate it (`filter_pfms`), as in AI-TAC and Novakovsky et al. 2021;
 * `epizoo.plugins.interpret.motifs`: MEME motif files (`read_meme`, `write_meme`) and Tomtom
@@ -16,7 +18,7 @@ from importlib import import_module
 from epizoo._lazy import submodule_getattr
 
 #: functions reachable from the package itself (``epizoo.interpret.attribute``)
-_FUNCTIONS = {"attribute": "attributions"}
+_FUNCTIONS = {"attribute": "attributions", "saturation_mutagenesis": "ism"}
 _submodule = submodule_getattr(__name__)
 
 

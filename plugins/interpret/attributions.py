@@ -121,17 +121,24 @@ class _Explained(torch.nn.Module):
         return self._value(self.model(*positional, **named))
 
     def _value(self, raw: Any) -> torch.Tensor:
-        if isinstance(raw, Mapping) or isinstance(raw, (list, tuple)):
-            if self.output is None:
-                raise ValueError("the model returns several outputs: choose one with output=")
-            raw = raw[self.output]
-        if raw.dim() == 2:
-            return raw[:, self.target]
-        if raw.dim() != 3:
-            raise ValueError(f"cannot explain an output of shape {tuple(raw.shape)}: (batch, tasks) or a profile expected")
-        profile = raw.movedim(self.bins_axis, 1)[:, :, self.target]  # (batch, bins)
-        first, stop = self.window if self.window is not None else (0, profile.shape[1])
-        return profile[:, first:stop].sum(dim=1)
+        return select_value(raw, self.target, self.output, self.window, self.bins_axis)
+
+
+def select_value(raw: Any, target: int = 0, output: str | int | None = None, window: tuple[int, int] | None = None,
+                 bins_axis: int = 1) -> torch.Tensor:
+    """One value per sample of a forward pass: the head ``output``, the task ``target`` and, for a
+    profile, the sum over the bins of ``window`` (default all)."""
+    if isinstance(raw, (Mapping, list, tuple)):
+        if output is None:
+            raise ValueError("the model returns several outputs: choose one with output=")
+        raw = raw[output]
+    if raw.dim() == 2:
+        return raw[:, target]
+    if raw.dim() != 3:
+        raise ValueError(f"cannot explain an output of shape {tuple(raw.shape)}: (batch, tasks) or a profile expected")
+    profile = raw.movedim(bins_axis, 1)[:, :, target]  # (batch, bins)
+    first, stop = window if window is not None else (0, profile.shape[1])
+    return profile[:, first:stop].sum(dim=1)
 
 
 def _attribute_batch(explained: _Explained, batch, method, corrected, baseline, n_steps) -> dict[str, torch.Tensor]:
