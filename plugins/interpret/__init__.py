@@ -6,8 +6,8 @@
   window, batched, scored with a variant-effect score;
 * `epizoo.plugins.interpret.filters`: each first-layer filter's position frequency matrix from
   the input windows that activate it (`filter_pfms`), as in AI-TAC and Novakovsky et al. 2021;
-* `epizoo.plugins.interpret.motifs`: MEME motif files (`read_meme`, `write_meme`) and Tomtom
-  matching against a motif database with q-values (`tomtom_matches`);
+* `epizoo.plugins.interpret.motifs`: Tomtom matching against a motif database with q-values
+  (`tomtom_matches`); motifs and MEME files are `epizoo.dataloaders.motifs`;
 * `epizoo.plugins.interpret.match`: both in one call, each filter's best database match
   (`match_filters`).
 
