@@ -63,18 +63,41 @@ def saturation_mutagenesis(
     named = {k: np.asarray(v.detach().cpu() if torch.is_tensor(v) else v) for k, v in named.items()}
     sequences = named[sequence_input]
     first, stop = positions if positions is not None else (0, sequences.shape[1])
+    # one stream of rows over all sequences, each reference first: batches are full but the last
+    plan = np.concatenate([_rows_of(i, sequences[i], first, stop) for i in range(len(sequences))])
     selection = {"target": target, "output": output, "window": window, "bins_axis": bins_axis}
     device = torch.device(device) if device is not None else default_device()
-    effects = np.zeros((len(sequences), stop - first, 4), dtype=np.float32)
+    values = np.empty(len(plan), dtype=np.float32)
     with model_state(model, device):
-        reference = _values(model, named, batch_size, device, selection)
-        for i in _progress(range(len(sequences)), verbose):
-            rows, bases = _substitutions(sequences[i], first, stop)
-            mutants = {k: np.repeat(v[i:i + 1], len(rows), axis=0) for k, v in named.items()}
-            mutants[sequence_input][np.arange(len(rows)), rows, :4] = np.eye(4, dtype=sequences.dtype)[bases]
-            values = _values(model, mutants, batch_size, device, selection)
-            effects[i, rows - first, bases] = scorer(np.full((len(rows), 1), reference[i]), values[:, None], kind=kind)[:, 0]
+        for start in _progress(range(0, len(plan), batch_size), verbose):
+            chunk = plan[start:start + batch_size]
+            values[start:start + len(chunk)] = _values(model, _mutants(named, sequence_input, chunk), batch_size,
+                                                        device, selection)
+    is_reference = plan[:, 1] < 0
+    reference = np.empty(len(sequences), dtype=np.float32)
+    reference[plan[is_reference, 0]] = values[is_reference]
+    mutant = plan[~is_reference]
+    effects = np.zeros((len(sequences), stop - first, 4), dtype=np.float32)
+    scored = scorer(reference[mutant[:, 0], None], values[~is_reference, None], kind=kind)[:, 0]
+    effects[mutant[:, 0], mutant[:, 1] - first, mutant[:, 2]] = scored
     return effects
+
+
+def _rows_of(index: int, sequence: np.ndarray, first: int, stop: int) -> np.ndarray:
+    """``(sequence, position, base)`` rows: the reference ``(index, -1, -1)``, then every non-identity
+    substitution in ``[first, stop)``."""
+    positions, bases = _substitutions(sequence, first, stop)
+    rows = np.stack([np.full(len(positions), index), positions, bases], axis=1)
+    return np.concatenate([[[index, -1, -1]], rows]).astype(np.int64)
+
+
+def _mutants(named: dict[str, np.ndarray], sequence_input: str, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """The inputs of ``rows``: each row's sequence with its substitution (none for references)."""
+    batch = {k: v[rows[:, 0]] for k, v in named.items()}  # copies
+    changed = np.flatnonzero(rows[:, 1] >= 0)
+    seq = batch[sequence_input]
+    seq[changed, rows[changed, 1], :4] = np.eye(4, dtype=seq.dtype)[rows[changed, 2]]
+    return batch
 
 
 def _substitutions(sequence: np.ndarray, first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
