@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("epizoo.commands.simulate", "write a seeded synthetic genome, tracks, peaks and VCF"),
     "onehot": ("epizoo.commands.onehot", "one-hot encode BED regions of a FASTA into an .npz"),
     "workflow": ("epizoo.commands.workflow", "print or write the Snakemake workflows (scatter/gather score-variants)"),
+    "interpret": ("epizoo.commands.interpret", "attributions of a zoo entry's inputs on the regions of a BED file"),
 }
 
 

@@ -1,12 +1,17 @@
 """Attributions (epizoo.interpret.attribute): every input, exact on models whose answer is known."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from conftest import REPO
 from epizoo.plugins.interpret.attributions import attribute
+
+EXAMPLES = REPO / "examples"
 
 
 class LinearTwoInputs(nn.Module):
@@ -146,3 +151,38 @@ def test_ism_of_a_linear_model_is_the_weight_difference():
     W = model.W[1].detach().numpy()
     expected = W[None] - (seq * W[None]).sum(axis=2, keepdims=True)  # W[p, new base] - W[p, old base]
     np.testing.assert_allclose(effects, expected, atol=1e-5)
+
+
+# -- on a zoo entry's regions, and the command line ------------------------------------------
+def test_epizoo_interpret_explains_an_entrys_regions_through_its_dataloader(mirror, tmp_path):
+    from epizoo.cli import main
+    from epizoo.plugins.interpret.regions import attribute_regions
+
+    out = tmp_path / "attributions.npz"
+    args = ["interpret", "FactorNet/FOXA1/onePeak_DGF", "--regions", str(EXAMPLES / "regions.bed"),
+            "--fasta", str(EXAMPLES / "genome.fa"), "--dataloader-args", json.dumps({"dnase_file": str(EXAMPLES / "dnase.bw")}),
+            "--target", "FOXA1", "--out", str(out)]
+    assert main(["-q", *args]) == 0
+    saved = np.load(out)
+    assert saved["seq"].shape == (10, 1002, 5) and saved["start"][0] == (136018 + 136069) // 2 - 501
+    direct = attribute_regions("FactorNet/FOXA1/onePeak_DGF", EXAMPLES / "regions.bed", EXAMPLES / "genome.fa",
+                               {"dnase_file": str(EXAMPLES / "dnase.bw")}, batch_size=4)
+    np.testing.assert_allclose(saved["seq"], direct["seq"], atol=1e-6)
+    with pytest.raises(ValueError, match="has no task 'FOXA2'; its tasks are FOXA1"):
+        attribute_regions("FactorNet/FOXA1/onePeak_DGF", EXAMPLES / "regions.bed", EXAMPLES / "genome.fa",
+                          {"dnase_file": str(EXAMPLES / "dnase.bw")}, target="FOXA2")
+
+
+def test_channels_first_and_vector_inputs_of_entries(mirror):
+    from epizoo.plugins.interpret.regions import attribute_regions
+
+    tf_binding = attribute_regions("TFTransfer/JUND_finetuned", EXAMPLES / "dhs_regions.bed", EXAMPLES / "genome.fa",
+                                   method="saliency", device="cpu")
+    assert tf_binding["seq"].shape == (113, 4, 200)
+    np.testing.assert_allclose(tf_binding["seq"].sum(axis=1), 0, atol=1e-6)  # corrected along the channels axis
+    meta = attribute_regions("FactorNet/GABPA/metaGENCODE_RNAseq_Unique35_DGF", EXAMPLES / "regions.bed",
+                             EXAMPLES / "genome.fa", {"dnase_file": str(EXAMPLES / "dnase.bw"),
+                                                      "mappability_file": str(EXAMPLES / "mappability.bw"),
+                                                      "cell_line": "HepG2"}, method="integrated_gradients")
+    assert meta["seq"].shape == (10, 1002, 6) and meta["meta_features"].shape == (10, 14)
+    assert np.isfinite(meta["meta_features"]).all() and np.abs(meta["meta_features"]).sum() > 0

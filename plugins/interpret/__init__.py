@@ -2,6 +2,8 @@
 
 * `epizoo.plugins.interpret.attributions`: `attribute`, the attributions of every input of a model
   (saliency, input x gradient, integrated gradients) for one chosen output value per sample;
+* `epizoo.plugins.interpret.regions`: `attribute_regions`, attributions of a zoo entry on a BED's
+  regions through its own dataloader (``epizoo interpret``);
 * `epizoo.plugins.interpret.ism`: `saturation_mutagenesis`, every single-base substitution of a
   window, batched, scored with a variant-effect score;
 * `epizoo.plugins.interpret.filters`: each first-layer filter's position frequency matrix from
