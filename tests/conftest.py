@@ -27,7 +27,7 @@ def _importable(*names: str) -> bool:
 NEEDS = {
     "shared_data": (lambda: DATA.is_dir(), f"the real data folder {DATA} (or set EPIZOO_SHARED)"),
     "tensorflow": (lambda: _importable("tensorflow", "keras"), "the tf extra: pip install -r requirements/tf.txt"),
-    "cuda": (lambda: _importable("torch") and __import__("torch").cuda.is_available(), "a CUDA device"),
+    "cuda": (lambda: __import__("torch").cuda.is_available(), "a CUDA device"),
 }
 IMPLIED = {"shared_data": "shared_data", "tf": "tensorflow", "gpu": "cuda"}  # fixture / marker -> need
 

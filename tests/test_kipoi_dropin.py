@@ -385,19 +385,15 @@ def test_a_corrupt_cached_conversion_is_named_removed_and_redone(mirror, fresh_c
 def test_a_corrupt_cached_conversion_without_its_sources_says_what_was_done(mirror, fresh_cache, monkeypatch):
     import epizoo
 
+    import shutil
+
     converted = _corrupt_conversion(fresh_cache)
-    shutil_rmtree(fresh_cache / "files")
+    shutil.rmtree(fresh_cache / "files", ignore_errors=True)
     monkeypatch.setenv("EPIZOO_MIRROR", "")
     with pytest.raises(FileNotFoundError, match=rf"the cached conversion {re.escape(str(converted))} had sha256 .* "
                                                 r"it was removed; converting again needs the published files"):
         epizoo.get_model(FOXA1, with_dataloader=False)
     assert not converted.exists()
-
-
-def shutil_rmtree(path):
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_a_corrupt_committed_weights_file_says_to_restore_it(tmp_path):

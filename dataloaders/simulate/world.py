@@ -72,18 +72,12 @@ class SimulatedGenome:
     @property
     def bigwigs(self) -> dict[str, Path]:
         """Every bigWig by name: ``<cell>.dnase`` and ``<cell>.<tf>``."""
-        tracks = {f"{c}.dnase": p for c, p in self.dnase_bigwigs.items()}
-        for cell, per_tf in self.chip_bigwigs.items():
-            tracks.update({f"{cell}.{tf}": p for tf, p in per_tf.items()})
-        return tracks
+        return _by_name(self.dnase_bigwigs, self.chip_bigwigs)
 
     @property
     def peaks(self) -> dict[str, Path]:
         """Every peak file by name: ``<cell>.dnase`` and ``<cell>.<tf>``."""
-        files = {f"{c}.dnase": p for c, p in self.dnase_peaks.items()}
-        for cell, per_tf in self.chip_peaks.items():
-            files.update({f"{cell}.{tf}": p for tf, p in per_tf.items()})
-        return files
+        return _by_name(self.dnase_peaks, self.chip_peaks)
 
     def load_sites(self) -> pd.DataFrame:
         """The site truth table (one row per planted site)."""
@@ -203,3 +197,10 @@ def from_manifest_data(root: Path, data: dict) -> SimulatedGenome:
         expression=nested(files["expression"]), meta=nested(files["meta"]),
         chip_bigwigs=nested(files["chip_bigwigs"]), chip_peaks=nested(files["chip_peaks"]),
     )
+
+
+def _by_name(dnase: dict[str, Path], chip: dict[str, dict[str, Path]]) -> dict[str, Path]:
+    """``<cell>.dnase`` and ``<cell>.<tf>`` -> path."""
+    files = {f"{cell}.dnase": path for cell, path in dnase.items()}
+    files.update({f"{cell}.{tf}": path for cell, per_tf in chip.items() for tf, path in per_tf.items()})
+    return files

@@ -23,7 +23,7 @@ one-hot input can follow, does not count. Track channels after the alphabet are 
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ from captum.attr import IntegratedGradients, Saliency
 
 from epizoo.device import default_device
 from epizoo.prediction import model_state
+from epizoo.progress import progress
 
 METHODS = ("saliency", "input_x_gradient", "integrated_gradients")
 
@@ -91,15 +92,16 @@ def attribute(
     named = dict(X) if isinstance(X, Mapping) else {"_x": X}
     tensors = {k: torch.as_tensor(np.asarray(v) if not torch.is_tensor(v) else v) for k, v in named.items()}
     floats = [k for k, v in tensors.items() if v.is_floating_point()]
-    corrected = dict(sequence_inputs) if sequence_inputs is not None else ({"seq": -1} if "seq" in floats else {})
-    if not isinstance(X, Mapping) and sequence_inputs is None:
-        corrected = {"_x": -1}
+    default = "seq" if isinstance(X, Mapping) else "_x"  # a lone tensor is the sequence
+    corrected = dict(sequence_inputs) if sequence_inputs is not None else ({default: -1} if default in floats else {})
     device = torch.device(device) if device is not None else default_device()
-    explained = _Explained(model, floats, [k for k in tensors if k not in floats], target, output, window, bins_axis)
+    selection = {"target": target, "output": output, "window": window, "bins_axis": bins_axis}
+    explained = _Explained(model, floats, [k for k in tensors if k not in floats], selection)
     parts: dict[str, list[torch.Tensor]] = {k: [] for k in floats}
     n = len(next(iter(tensors.values())))
+    starts = progress(range(0, n, batch_size), quiet=not verbose, desc="attributions", unit="batch")
     with model_state(model, device):
-        for start in _progress(range(0, n, batch_size), verbose):
+        for start in starts:
             batch = {k: v[start:start + batch_size].to(device) for k, v in tensors.items()}
             for name, values in _attribute_batch(explained, batch, method, corrected, baseline, n_steps).items():
                 parts[name].append(values.detach().float().cpu())
@@ -110,18 +112,14 @@ def attribute(
 class _Explained(torch.nn.Module):
     """The model as a function of its float inputs (in order) to one value per sample."""
 
-    def __init__(self, model, floats, others, target, output, window, bins_axis):
+    def __init__(self, model, floats, others, selection):
         super().__init__()
-        self.model, self.floats, self.others = model, floats, others
-        self.target, self.output, self.window, self.bins_axis = target, output, window, bins_axis
+        self.model, self.floats, self.others, self.selection = model, floats, others, selection
 
     def forward(self, *values: torch.Tensor, fixed: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
         named = dict(zip(self.floats, values)) | dict(fixed or {})
         positional = [named.pop("_x")] if "_x" in named else []
-        return self._value(self.model(*positional, **named))
-
-    def _value(self, raw: Any) -> torch.Tensor:
-        return select_value(raw, self.target, self.output, self.window, self.bins_axis)
+        return select_value(self.model(*positional, **named), **self.selection)
 
 
 def select_value(raw: Any, target: int = 0, output: str | int | None = None, window: tuple[int, int] | None = None,
@@ -176,11 +174,3 @@ def _baseline(baseline: Mapping[str, Any] | None, name: str, x: torch.Tensor) ->
         return torch.zeros_like(x)
     reference = torch.as_tensor(np.asarray(baseline[name]) if not torch.is_tensor(baseline[name]) else baseline[name])
     return reference.to(x.device, x.dtype).expand_as(x)
-
-
-def _progress(batches: Sequence[int], verbose: bool):
-    if not verbose:
-        return batches
-    from tqdm.auto import tqdm
-
-    return tqdm(batches, desc="attributions", unit="batch")

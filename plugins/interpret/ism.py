@@ -9,7 +9,7 @@ A position without a base (N) is scored for all four.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ import torch
 
 from epizoo.device import default_device
 from epizoo.prediction import model_state, predict
+from epizoo.progress import progress
 
 from .attributions import select_value
 
@@ -69,7 +70,7 @@ def saturation_mutagenesis(
     device = torch.device(device) if device is not None else default_device()
     values = np.empty(len(plan), dtype=np.float32)
     with model_state(model, device):
-        for start in _progress(range(0, len(plan), batch_size), verbose):
+        for start in progress(range(0, len(plan), batch_size), quiet=not verbose, desc="mutagenesis", unit="batch"):
             chunk = plan[start:start + batch_size]
             values[start:start + len(chunk)] = _values(model, _mutants(named, sequence_input, chunk), batch_size,
                                                         device, selection)
@@ -109,11 +110,3 @@ def _substitutions(sequence: np.ndarray, first: int, stop: int) -> tuple[np.ndar
 
 def _values(model, named: dict[str, np.ndarray], batch_size: int, device, selection: dict) -> np.ndarray:
     return select_value(predict(model, named, batch_size=batch_size, device=device), **selection).numpy()
-
-
-def _progress(items: range, verbose: bool) -> Iterator[int] | range:
-    if not verbose:
-        return items
-    from tqdm.auto import tqdm
-
-    return tqdm(items, desc="mutagenesis", unit="sequence")

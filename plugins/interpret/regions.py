@@ -49,8 +49,9 @@ def attribute_regions(
     dataset = kipoi_model.default_dataloader(intervals_file=str(intervals_file), fasta_file=str(fasta_file),
                                              **dict(dataloader_args or {}))
     contract = get_contract(entry, dataset.input_specs())
-    head = output if output is not None else (None if contract.structure == "tensor" else next(iter(contract.outputs)))
-    spec = contract.outputs[head if head is not None else next(iter(contract.outputs))]
+    name = output if output is not None else next(iter(contract.outputs))
+    head = None if contract.structure == "tensor" else name  # a lone output is not indexed
+    spec = contract.outputs[name]
     if isinstance(target, str) and target not in spec.tasks:
         raise ValueError(f"{entry} has no task {target!r}; its tasks are {', '.join(spec.tasks)}")
     task = spec.tasks.index(target) if isinstance(target, str) else int(target)
