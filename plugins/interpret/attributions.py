@@ -15,6 +15,10 @@ Methods (captum computes the gradients; captum's own classes do the work where t
 * ``saliency``: the gradient.
 * ``input_x_gradient``: input times gradient.
 * ``integrated_gradients``: captum's `IntegratedGradients` from a baseline (default zeros).
+* ``deep_lift_shap``: DeepLIFT's rescale rule averaged over ``n_shuffles`` dinucleotide-shuffled
+  references of each sequence (`epizoo.plugins.interpret.deeplift`), the summation-to-delta
+  checked for every pair: a model with an operation DeepLIFT has no rule for raises
+  `ConvergenceError` naming the module.
 
 For one-hot sequence inputs (declared ``kind: sequence``, or given in ``sequence_inputs``) the
 gradient is corrected as Majdandzic et al. 2022 propose: the mean over the alphabet's channels is
@@ -34,7 +38,9 @@ from epizoo.device import default_device
 from epizoo.prediction import model_state
 from epizoo.progress import progress
 
-METHODS = ("saliency", "input_x_gradient", "integrated_gradients")
+from .deeplift import deep_lift_shap_batch, dinucleotide_references
+
+METHODS = ("saliency", "input_x_gradient", "integrated_gradients", "deep_lift_shap")
 
 
 def attribute(
@@ -49,6 +55,9 @@ def attribute(
     sequence_inputs: Mapping[str, int] | None = None,
     baseline: Mapping[str, Any] | None = None,
     n_steps: int = 50,
+    n_shuffles: int = 20,
+    hypothetical: bool = False,
+    random_state: int = 0,
     batch_size: int = 64,
     device: str | torch.device | None = None,
     verbose: bool = False,
@@ -75,11 +84,19 @@ def attribute(
         ``{input name: channels axis}`` of the one-hot inputs whose gradients are corrected (their
         first four channels are A, C, G, T); default ``{"seq": -1}`` when there is such an input.
     baseline
-        Per input, the reference of integrated gradients; default zeros.
+        Per input, the reference of integrated gradients, and of DeepLiftShap for the inputs and
+        channels that are not one-hot bases; default zeros.
     n_steps
         Integration steps of integrated gradients.
+    hypothetical
+        For ``input_x_gradient`` and ``deep_lift_shap``: a sequence's contributions are the
+        hypothetical ones of every base at each position (TF-MoDISco's input) rather than the
+        observed base's.
+    n_shuffles, random_state
+        DeepLiftShap: the references per sequence; the seed of example ``i``'s shuffles is
+        ``random_state + i``.
     batch_size, device, verbose
-        As in `epizoo.predict`.
+        As in `epizoo.predict`; for DeepLiftShap, ``batch_size`` counts (example, reference) pairs.
 
     Returns
     -------
@@ -89,6 +106,9 @@ def attribute(
     """
     if method not in METHODS:
         raise ValueError(f"unknown attribution method {method!r}; use one of {', '.join(METHODS)}")
+    if hypothetical and method not in ("input_x_gradient", "deep_lift_shap"):
+        raise ValueError("hypothetical contributions are those of input_x_gradient and deep_lift_shap, "
+                         f"not of {method}")
     named = dict(X) if isinstance(X, Mapping) else {"_x": X}
     tensors = {k: torch.as_tensor(np.asarray(v) if not torch.is_tensor(v) else v) for k, v in named.items()}
     floats = [k for k, v in tensors.items() if v.is_floating_point()]
@@ -97,13 +117,16 @@ def attribute(
     device = torch.device(device) if device is not None else default_device()
     selection = {"target": target, "output": output, "window": window, "bins_axis": bins_axis}
     explained = _Explained(model, floats, [k for k in tensors if k not in floats], selection)
+    options = {"method": method, "corrected": corrected, "baseline": baseline, "n_steps": n_steps,
+               "n_shuffles": n_shuffles, "hypothetical": hypothetical, "random_state": random_state}
     parts: dict[str, list[torch.Tensor]] = {k: [] for k in floats}
     n = len(next(iter(tensors.values())))
-    starts = progress(range(0, n, batch_size), quiet=not verbose, desc="attributions", unit="batch")
+    step = max(1, batch_size // n_shuffles) if method == "deep_lift_shap" else batch_size
+    starts = progress(range(0, n, step), quiet=not verbose, desc="attributions", unit="batch")
     with model_state(model, device):
         for start in starts:
-            batch = {k: v[start:start + batch_size].to(device) for k, v in tensors.items()}
-            for name, values in _attribute_batch(explained, batch, method, corrected, baseline, n_steps).items():
+            batch = {k: v[start:start + step].to(device) for k, v in tensors.items()}
+            for name, values in _attribute_batch(explained, batch, start, **options).items():
                 parts[name].append(values.detach().float().cpu())
     result = {name: torch.cat(values) for name, values in parts.items()}
     return result["_x"] if not isinstance(X, Mapping) else result
@@ -116,8 +139,8 @@ class _Explained(torch.nn.Module):
         super().__init__()
         self.model, self.floats, self.others, self.selection = model, floats, others, selection
 
-    def forward(self, *values: torch.Tensor, fixed: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
-        named = dict(zip(self.floats, values)) | dict(fixed or {})
+    def forward(self, *values: torch.Tensor) -> torch.Tensor:
+        named = dict(zip(self.floats + self.others, values))
         positional = [named.pop("_x")] if "_x" in named else []
         return select_value(self.model(*positional, **named), **self.selection)
 
@@ -139,13 +162,22 @@ def select_value(raw: Any, target: int = 0, output: str | int | None = None, win
     return profile[:, first:stop].sum(dim=1)
 
 
-def _attribute_batch(explained: _Explained, batch, method, corrected, baseline, n_steps) -> dict[str, torch.Tensor]:
+def _attribute_batch(explained: _Explained, batch, first: int, method, corrected, baseline, n_steps, n_shuffles,
+                     hypothetical, random_state) -> dict[str, torch.Tensor]:
     inputs = tuple(batch[k].float().requires_grad_() for k in explained.floats)
-    fixed = {k: batch[k] for k in explained.others}
+    fixed = tuple(batch[k] for k in explained.others)
 
     def forward(*values):
-        return explained(*values, fixed=fixed)
+        return explained(*values, *fixed)
 
+    if method == "deep_lift_shap":
+        seeds = [random_state + first + i for i in range(len(inputs[0]))]
+        references = tuple(_shap_references(name, x.detach(), corrected, baseline, n_shuffles, seeds)
+                           for name, x in zip(explained.floats, inputs))
+        onehot = {i: corrected[name] for i, name in enumerate(explained.floats) if name in corrected}
+        values = deep_lift_shap_batch(explained, tuple(x.detach() for x in inputs), fixed, references, onehot,
+                                      hypothetical)
+        return dict(zip(explained.floats, values))
     if method == "integrated_gradients":
         references = tuple(_baseline(baseline, k, x) for k, x in zip(explained.floats, inputs))
         # the interpolated inputs go through the model a batch at a time
@@ -158,6 +190,8 @@ def _attribute_batch(explained: _Explained, batch, method, corrected, baseline, 
         if name in corrected:
             gradient = _corrected(gradient, corrected[name])
         result[name] = gradient if method == "saliency" else x.detach() * gradient
+        if hypothetical and name in corrected:  # what each base would contribute: its corrected gradient
+            result[name].narrow(corrected[name], 0, 4).copy_(gradient.narrow(corrected[name], 0, 4))
     return result
 
 
@@ -167,6 +201,19 @@ def _corrected(gradient: torch.Tensor, axis: int) -> torch.Tensor:
     out = gradient.clone()
     out.narrow(axis, 0, 4).copy_(bases - bases.mean(dim=axis, keepdim=True))
     return out
+
+
+def _shap_references(name, x, corrected, baseline, n_shuffles, seeds) -> torch.Tensor:
+    """``(n, n_shuffles, ...)`` references of one input: the sequences' bases shuffled, the rest
+    (track channels, other inputs) from ``baseline``."""
+    others = _baseline(baseline, name, x).unsqueeze(1).expand(-1, n_shuffles, *x.shape[1:])
+    if name not in corrected:
+        return others
+    axis = corrected[name]
+    references = dinucleotide_references(x, axis, n_shuffles, seeds)
+    tracks = others.narrow(axis + 1 if axis >= 0 else axis, 4, x.shape[axis] - 4)
+    references.narrow(axis + 1 if axis >= 0 else axis, 4, x.shape[axis] - 4).copy_(tracks)
+    return references
 
 
 def _baseline(baseline: Mapping[str, Any] | None, name: str, x: torch.Tensor) -> torch.Tensor:

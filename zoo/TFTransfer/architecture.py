@@ -73,6 +73,7 @@ class TFBindingCNN(nn.Module):
         self.fc2, self.bn5 = nn.Linear(dense_units, dense_units), nn.BatchNorm1d(dense_units)
         self.relu5, self.drop5 = nn.ReLU(), nn.Dropout(dropout)
         self.output = nn.Linear(dense_units, int(n_tasks))
+        self.sigmoid = nn.Sigmoid()  # a module, so that DeepLIFT applies its rule to it
         self.eval()  # zoo convention: built for inference; training switches modes itself
 
     def logits(self, seq: torch.Tensor) -> torch.Tensor:
@@ -88,7 +89,7 @@ class TFBindingCNN(nn.Module):
 
     def forward(self, seq: torch.Tensor) -> torch.Tensor:
         """Probabilities of binding, ``(batch, n_tasks)``."""
-        return torch.sigmoid(self.logits(seq))
+        return self.sigmoid(self.logits(seq))
 
 
 def transfer_weights(source: Mapping[str, torch.Tensor], target: nn.Module, mode: str = "all_but_output",
