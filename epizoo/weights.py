@@ -106,6 +106,13 @@ def sha256sum(path: str | Path) -> str:
     return file_digests(path)["sha256"]
 
 
+def file_record(path: str | Path) -> dict:
+    """``{file, sha256, bytes}``: a file named by its name and checksum for provenance, never by a
+    path of this machine (the size lets a mirror be searched without hashing every file)."""
+    path = Path(path)
+    return {"file": path.name, "sha256": sha256sum(path), "bytes": path.stat().st_size}
+
+
 class WeightStore:
     """Find, download and verify published files.
 

@@ -1,7 +1,6 @@
 """Writing a simulated world: FASTA, bigWigs, peaks, labels, expression, VCF and the manifest."""
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pysam
 
 from epizoo.atomic import atomic_path
 from epizoo.dataloaders.motifs import Motif
+from epizoo.weights import file_record
 
 from .cells import chip_rates, dnase_rates, meta_pcs
 from .config import LETTERS, N_CODE, SimulationConfig
@@ -183,8 +183,7 @@ def _manifest(
         "seed": config.seed,
         "parameters": config.parameters(),
         # by name and checksum, never by a path of this machine
-        "meme_file": {"file": meme.name, "sha256": hashlib.sha256(meme.read_bytes()).hexdigest(),
-                      "bytes": meme.stat().st_size},
+        "meme_file": file_record(meme),
         "chrom_sizes": sizes,
         "cell_types": list(cells),
         "tfs": list(motifs),

@@ -3,11 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
-
-import numpy as np
-
-from epizoo.atomic import atomic_path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,20 +16,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", default="input_x_gradient", choices=METHODS)
     parser.add_argument("--target", default="0", help="the task explained: its name or index (default 0)")
     parser.add_argument("--output", help="the head explained, for an entry with several")
+    parser.add_argument("--hypothetical", action="store_true",
+                        help="also save the sequence's hypothetical contributions (for `epizoo motifs`)")
+    parser.add_argument("--n-shuffles", type=int, default=20, help="deep_lift_shap: references per region")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--device", help="cpu, cuda, ... (default: $EPIZOO_DEVICE, else cuda when available)")
-    parser.add_argument("--out", required=True, help="output .npz: one array per input, and chrom/start/end")
+    parser.add_argument("--out", required=True,
+                        help="output .npz (or .h5): attributions, inputs and chrom/start/end of the regions")
+    parser.add_argument("--plot", metavar="FIGURE",
+                        help="also draw the strongest region's logo (.png, .svg or .pdf) beside its tracks")
+    parser.add_argument("--plot-width", type=int, default=100, help="positions shown by --plot (default 100)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from epizoo.plugins.interpret.regions import attribute_regions
+    from epizoo.plugins.interpret.regions import attribute_regions, save_arrays
 
     target = int(args.target) if args.target.lstrip("-").isdigit() else args.target
+    options = {"n_shuffles": args.n_shuffles} if args.method == "deep_lift_shap" else {}
     arrays = attribute_regions(args.model, args.regions, args.fasta, json.loads(args.dataloader_args), args.method,
-                               target, args.output, args.batch_size, args.device, verbose=not args.quiet)
-    with atomic_path(Path(args.out)) as tmp, open(tmp, "wb") as handle:
-        np.savez_compressed(handle, **arrays)
-    shapes = ", ".join(f"{k} {v.shape}" for k, v in arrays.items() if k not in ("chrom", "start", "end"))
+                               target, args.output, args.hypothetical, args.batch_size, args.device,
+                               verbose=not args.quiet, **options)
+    save_arrays(args.out, arrays)
+    if args.plot:
+        from epizoo.plugins.interpret.plots import plot_strongest_region
+
+        region = plot_strongest_region(arrays, args.plot, args.plot_width, title=f"{args.model} ({args.method})")
+        if not args.quiet:
+            print(f"the strongest region, {region}, -> {args.plot}")
+    shapes = ", ".join(f"{k} {v.shape}" for k, v in arrays.items() if "." not in k and k not in ("chrom", "start", "end"))
     if not args.quiet:
         print(f"{len(arrays['start'])} regions -> {args.out} ({shapes})")
     return 0

@@ -4,6 +4,15 @@
 tracks and feature vectors, as for prediction), explains one output value per region with
 `attribute`, and returns the attributions of every float input with the regions' coordinates.
 The task may be named; one-hot correction follows each sequence input's declared channel axis.
+
+The arrays, as `save_arrays` writes them (npz, or HDF5 with one dataset each):
+
+* ``<input>``: the attributions of each float input (``seq``, ``meta_features``, ...);
+* ``input.<input>``: the inputs themselves;
+* ``hypothetical.<input>``: for a sequence input, with ``hypothetical=True``, the contribution
+  every base would have had at each position (TF-MoDISco's input);
+* ``channels_axis.<input>``: a sequence input's channel axis (1 or -1), one number;
+* ``chrom``, ``start``, ``end``: the regions.
 """
 from __future__ import annotations
 
@@ -13,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from epizoo.atomic import atomic_path
 from epizoo.progress import progress
 
 from .attributions import attribute
@@ -26,11 +36,13 @@ def attribute_regions(
     method: str = "input_x_gradient",
     target: int | str = 0,
     output: str | None = None,
+    hypothetical: bool = False,
     batch_size: int = 64,
     device: str | None = None,
     verbose: bool = False,
+    **options: Any,
 ) -> dict[str, np.ndarray]:
-    """``{input name: attributions, chrom, start, end}`` for every region of ``intervals_file``.
+    """The attributions, inputs and coordinates of every region of ``intervals_file`` (see above).
 
     Parameters
     ----------
@@ -38,10 +50,14 @@ def attribute_regions(
         A zoo name or entry folder.
     intervals_file, fasta_file, dataloader_args
         The entry's dataloader arguments: the regions, the genome and its other inputs.
-    method, output, batch_size, device, verbose
-        As in `epizoo.plugins.interpret.attributions.attribute`.
+    method, output, batch_size, device, verbose, options
+        As in `epizoo.plugins.interpret.attributions.attribute` (``options``: ``n_shuffles``,
+        ``n_steps``, ...).
     target
         The task, by index or by name.
+    hypothetical
+        Also return the sequence inputs' hypothetical contributions (``input_x_gradient`` and
+        ``deep_lift_shap``).
     """
     from epizoo.registry import get_contract, get_model
 
@@ -62,8 +78,56 @@ def attribute_regions(
     for batch in batches:
         scores = attribute(kipoi_model.model, batch["inputs"], method, target=task, output=head,
                            bins_axis=1 + spec.axes.index("bins") if spec.is_profile else 1,
-                           sequence_inputs=corrected, batch_size=batch_size, device=device)
+                           sequence_inputs=corrected, hypothetical=hypothetical, batch_size=batch_size,
+                           device=device, **options)
         for name, values in scores.items():
-            parts.setdefault(name, []).append(values.numpy())
+            for key, array in _arrays(name, values.numpy(), np.asarray(batch["inputs"][name]), corrected,
+                                      hypothetical).items():
+                parts.setdefault(key, []).append(array)
     regions = {"chrom": dataset.chroms.astype(str), "start": dataset.starts, "end": dataset.ends}
-    return {name: np.concatenate(values) for name, values in parts.items()} | regions
+    axes = {f"channels_axis.{name}": np.array(axis) for name, axis in corrected.items()}
+    return {key: np.concatenate(values) for key, values in parts.items()} | axes | regions
+
+
+def _arrays(name: str, scores: np.ndarray, inputs: np.ndarray, corrected: Mapping[str, int],
+            hypothetical: bool) -> dict[str, np.ndarray]:
+    """One batch's arrays of one input: its attributions, the input and, asked for, the hypothetical
+    contributions (from which the observed bases' are taken)."""
+    arrays = {name: scores, f"input.{name}": inputs}
+    if hypothetical and name in corrected:
+        bases = [slice(None)] * scores.ndim
+        bases[corrected[name]] = slice(0, 4)
+        observed = scores.copy()
+        observed[tuple(bases)] *= inputs[tuple(bases)]
+        arrays |= {name: observed, f"hypothetical.{name}": scores}
+    return arrays
+
+
+def save_arrays(path: str | Path, arrays: Mapping[str, np.ndarray]) -> Path:
+    """Write ``arrays`` atomically: npz (compressed) by default, HDF5 for ``.h5``/``.hdf5``."""
+    import h5py
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        if path.suffix.lower() in (".h5", ".hdf5"):
+            with h5py.File(tmp, "w") as handle:
+                for key, values in arrays.items():
+                    values = np.asarray(values)
+                    handle.create_dataset(key, data=values.astype("S") if values.dtype.kind == "U" else values)
+        else:
+            with open(tmp, "wb") as handle:
+                np.savez_compressed(handle, **arrays)
+    return path
+
+
+def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
+    """The arrays of a file `save_arrays` wrote (strings back as ``str``)."""
+    import h5py
+
+    path = Path(path)
+    if path.suffix.lower() in (".h5", ".hdf5"):
+        with h5py.File(path, "r") as handle:
+            arrays = {key: handle[key][()] for key in handle}
+        return {k: v.astype(str) if np.asarray(v).dtype.kind == "S" else v for k, v in arrays.items()}
+    with np.load(path, allow_pickle=False) as saved:
+        return {key: saved[key] for key in saved.files}

@@ -20,7 +20,7 @@ import yaml
 from epizoo import __version__
 from epizoo.atomic import atomic_dir, write_text
 from epizoo.entry_writing import copy_examples, render_template, write_expect
-from epizoo.weights import save_safetensors, sha256sum
+from epizoo.weights import file_record, save_safetensors, sha256sum
 from epizoo.zoo import ZOO_ROOT
 
 from .config import RunConfig
@@ -79,7 +79,7 @@ def file_reference(path: Path) -> dict:
     zoo name when it is in the zoo), else ``{name}``. (The size lets `epizoo.weights` find the file
     in a mirror without hashing others.)"""
     if path.is_file():
-        return {"file": path.name, "sha256": sha256sum(path), "bytes": path.stat().st_size}
+        return file_record(path)
     if (path / "weights.safetensors").is_file():
         inside = path.resolve().is_relative_to(ZOO_ROOT)
         return {"entry": str(path.resolve().relative_to(ZOO_ROOT)) if inside else path.name,

@@ -1,0 +1,135 @@
+"""A motif report: TF-MoDISco's patterns, their best database matches, and how far to trust them.
+
+`motif_report` writes one folder, atomically:
+
+* ``report.html``: per pattern, the logo of its contributions (CWM) and of its letters, its
+  seqlets, its best Tomtom match with the match's logo, q-value and the share of the pattern's
+  column-shuffled controls that match as well (`best_matches_with_controls`), and the run's
+  provenance (what was explained, data by file name and checksum);
+* ``motifs.tsv``: the same table; ``patterns.meme``: the patterns' letter probabilities;
+* ``logos/``: the PNG logos; ``modisco/``: TF-MoDISco's own report (``motifs.html``), when its
+  HDF5 results are given.
+"""
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from epizoo.atomic import atomic_dir
+from epizoo.dataloaders.motifs import read_meme, write_meme
+
+from .modisco import Pattern
+from .motifs import best_matches_with_controls
+from .plots import information_logo, logo, save_figure
+
+COLUMNS = ["pattern", "n_seqlets", "target", "target_alt", "p_value", "q_value", "matched", "control_rate",
+           "n_controls", "strand", "offset"]
+
+
+def motif_report(
+    patterns: Sequence[Pattern],
+    database: str | Path,
+    out_dir: str | Path,
+    provenance: Mapping[str, Any] | None = None,
+    n_controls: int = 20,
+    q_threshold: float = 0.05,
+    seed: int = 0,
+    modisco_h5: str | Path | None = None,
+) -> pd.DataFrame:
+    """Write the report of ``patterns`` matched against the MEME file ``database`` to ``out_dir``.
+
+    Parameters
+    ----------
+    patterns
+        TF-MoDISco's patterns (`epizoo.plugins.interpret.modisco.tfmodisco`).
+    database
+        A MEME motif file (HOCOMOCO, JASPAR, ...).
+    out_dir
+        The report's folder (replaced when it exists).
+    provenance
+        What the report explains (entry, method, inputs by name and checksum), shown at its top.
+    n_controls, q_threshold, seed
+        As in `epizoo.plugins.interpret.motifs.best_matches_with_controls`.
+    modisco_h5
+        TF-MoDISco's results file, for its own report in ``modisco/``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table of ``motifs.tsv``, one row per pattern (`COLUMNS`).
+    """
+    targets = read_meme(database)
+    table = _table(patterns, database, n_controls, q_threshold, seed)
+    with atomic_dir(Path(out_dir)) as tmp:
+        (tmp / "logos").mkdir()
+        for pattern, row in zip(patterns, table.itertuples()):
+            save_figure(logo(pattern.cwm, title=f"{pattern.name} (contributions)").figure,
+                        tmp / "logos" / f"{pattern.name}.cwm.png")
+            save_figure(information_logo(pattern.ppm, title=pattern.name).figure,
+                        tmp / "logos" / f"{pattern.name}.ppm.png")
+            if isinstance(row.target, str):
+                save_figure(information_logo(targets[row.target].probabilities, title=row.target).figure,
+                            tmp / "logos" / f"{row.target}.png")
+        table.to_csv(tmp / "motifs.tsv", sep="\t", index=False)
+        if patterns:
+            write_meme(tmp / "patterns.meme", {p.name: p.ppm for p in patterns},
+                       nsites={p.name: p.n_seqlets for p in patterns})
+        (tmp / "report.html").write_text(_html(table, provenance or {}, q_threshold, modisco_h5 is not None))
+        if modisco_h5 is not None and patterns:
+            _modisco_report(modisco_h5, database, tmp / "modisco")
+    return table
+
+
+def _table(patterns, database, n_controls, q_threshold, seed) -> pd.DataFrame:
+    if not patterns:
+        return pd.DataFrame({column: [] for column in COLUMNS})
+    matches = best_matches_with_controls({p.name: p.ppm for p in patterns}, database, n_controls=n_controls,
+                                         q_threshold=q_threshold, seed=seed)
+    matches = matches.rename(columns={"query": "pattern"})
+    matches.insert(1, "n_seqlets", [p.n_seqlets for p in patterns])
+    return matches[COLUMNS]
+
+
+def _html(table: pd.DataFrame, provenance: Mapping[str, Any], q_threshold: float, with_modisco: bool) -> str:
+    rows = "".join(_html_row(row) for row in table.itertuples())
+    modisco = ', <a href="modisco/motifs.html">TF-MoDISco\'s report</a>' if with_modisco and len(table) else ""
+    about = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+                    for k, v in provenance.items())
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>epizoo motif report</title>
+<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:middle}} img{{height:70px}}</style>
+</head><body>
+<h1>Motifs</h1>
+<table>{about}</table>
+<p>Each pattern is TF-MoDISco's, matched with Tomtom (memelite, Euclidean distance). A match
+counts at q &lt; {q_threshold}. The control rate is the share of the pattern's column-shuffled
+copies whose best match also reaches it: a q-value is evidence only where that rate is low.</p>
+<table><tr><th>pattern</th><th>seqlets</th><th>contributions</th><th>letters</th><th>best match</th>
+<th>q-value</th><th>control rate</th><th>match logo</th></tr>
+{rows}</table>
+<p>Files: <a href="motifs.tsv">motifs.tsv</a>, <a href="patterns.meme">patterns.meme</a>{modisco}</p>
+</body></html>
+"""
+
+
+def _html_row(row) -> str:
+    name = html.escape(row.pattern)
+    target = html.escape(f"{row.target} ({row.target_alt})" if row.target_alt else str(row.target))
+    match_logo = f'<img src="logos/{html.escape(row.target)}.png">' if isinstance(row.target, str) else ""
+    return (f'<tr><td>{name}</td><td>{row.n_seqlets}</td><td><img src="logos/{name}.cwm.png"></td>'
+            f'<td><img src="logos/{name}.ppm.png"></td><td>{target}</td><td>{row.q_value:.3g}</td>'
+            f"<td>{row.control_rate:.0%} of {row.n_controls}</td><td>{match_logo}</td></tr>\n")
+
+
+def _modisco_report(modisco_h5: str | Path, database: str | Path, out_dir: Path) -> None:
+    """TF-MoDISco's own report, matched with its Tomtom-lite (memelite) against ``database``."""
+    from modiscolite.report import report_motifs
+
+    out_dir.mkdir()
+    report_motifs(Path(modisco_h5), str(out_dir), img_path_suffix="./", meme_motif_db=str(database),
+                  is_writing_tomtom_matrix=False, ttl=True)
