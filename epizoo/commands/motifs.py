@@ -12,6 +12,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", default="seq", help="the sequence input explained (default seq)")
     parser.add_argument("--max-seqlets", type=int, default=2000, help="seqlets per metacluster (default 2000)")
     parser.add_argument("--window", type=int, default=21, help="TF-MoDISco's sliding window (default 21)")
+    parser.add_argument("--leiden-runs", type=int, default=50,
+                        help="TF-MoDISco's Leiden clusterings per round (default 50, its own; fewer is faster)")
     parser.add_argument("--n-controls", type=int, default=20, help="column-shuffled copies per pattern")
     parser.add_argument("--q-threshold", type=float, default=0.05, help="the q-value at which a match counts")
 
@@ -33,9 +35,9 @@ def run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out_dir)
     h5 = out_dir.with_name(out_dir.name + ".modisco.h5")
     patterns = tfmodisco(one_hot, hypothetical, out_h5=h5, max_seqlets=args.max_seqlets, window=args.window,
-                         verbose=args.verbose)
+                         n_leiden_runs=args.leiden_runs, verbose=args.verbose)
     provenance = {"attributions": file_record(args.attributions), "database": file_record(args.database),
-                  "regions": len(one_hot), "window": args.window, "max_seqlets": args.max_seqlets}
+                  "regions": len(one_hot), "window": args.window, "max_seqlets": args.max_seqlets, "leiden_runs": args.leiden_runs}
     table = motif_report(patterns, args.database, out_dir, provenance, n_controls=args.n_controls,
                          q_threshold=args.q_threshold, modisco_h5=h5)
     if not args.quiet:

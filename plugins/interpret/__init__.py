@@ -1,7 +1,8 @@
-"""Interpretation of trained models: attributions, and what their first-layer filters learned.
+"""Interpretation of trained models: attributions, motifs, and what their first-layer filters learned.
 
 * `epizoo.plugins.interpret.attributions`: `attribute`, the attributions of every input of a model
-  (saliency, input x gradient, integrated gradients) for one chosen output value per sample;
+  (saliency, input x gradient, integrated gradients, DeepLiftShap) for one chosen output value
+  per sample; `epizoo.plugins.interpret.deeplift` holds DeepLIFT's pass and its convergence check;
 * `epizoo.plugins.interpret.regions`: `attribute_regions`, attributions of a zoo entry on a BED's
   regions through its own dataloader (``epizoo interpret``);
 * `epizoo.plugins.interpret.ism`: `saturation_mutagenesis`, every single-base substitution of a
@@ -11,7 +12,11 @@
 * `epizoo.plugins.interpret.motifs`: Tomtom matching against a motif database with q-values
   (`tomtom_matches`); motifs and MEME files are `epizoo.dataloaders.motifs`;
 * `epizoo.plugins.interpret.match`: both in one call, each filter's best database match
-  (`match_filters`).
+  (`match_filters`);
+* `epizoo.plugins.interpret.modisco`: seqlets (`call_seqlets`) and TF-MoDISco (`tfmodisco`);
+* `epizoo.plugins.interpret.report`: `motif_report`, patterns with their matches and the share of
+  shuffled controls that match (``epizoo motifs``);
+* `epizoo.plugins.interpret.plots`: logos, ISM heat maps, attributions beside their tracks.
 
 The submodules are imported on first use (torch and memelite/numba are slow to import).
 """
@@ -20,7 +25,8 @@ from importlib import import_module
 from epizoo._lazy import submodule_getattr
 
 #: functions reachable from the package itself (``epizoo.interpret.attribute``)
-_FUNCTIONS = {"attribute": "attributions", "saturation_mutagenesis": "ism"}
+_FUNCTIONS = {"attribute": "attributions", "saturation_mutagenesis": "ism", "call_seqlets": "modisco",
+              "tfmodisco": "modisco", "motif_report": "report", "best_matches_with_controls": "motifs"}
 _submodule = submodule_getattr(__name__)
 
 

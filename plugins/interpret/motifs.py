@@ -178,5 +178,5 @@ def best_matches_with_controls(
     hits = best[is_control].assign(query=lambda f: f["query"].str.split("#control").str[0])
     rate = (hits["q_value"] < q_threshold).groupby(hits["query"]).mean()
     return own.assign(matched=own["q_value"] < q_threshold,
-                      control_rate=own["query"].map(rate).fillna(np.nan).to_numpy(),
+                      control_rate=own["query"].map(rate).to_numpy(),
                       n_controls=n_controls)
