@@ -16,7 +16,9 @@
 * `epizoo.plugins.interpret.modisco`: seqlets (`call_seqlets`) and TF-MoDISco (`tfmodisco`);
 * `epizoo.plugins.interpret.report`: `motif_report`, patterns with their matches and the share of
   shuffled controls that match (``epizoo motifs``);
-* `epizoo.plugins.interpret.plots`: logos, ISM heat maps, attributions beside their tracks.
+* `epizoo.plugins.interpret.plots`: logos, ISM heat maps, attributions beside their tracks;
+* `epizoo.plugins.interpret.gia`: global importance analysis (GOPHER): patterns embedded in
+  shuffled backgrounds, flank and distance scans, cooperativity.
 
 The submodules are imported on first use (torch and memelite/numba are slow to import).
 """
@@ -26,7 +28,8 @@ from epizoo._lazy import submodule_getattr
 
 #: functions reachable from the package itself (``epizoo.interpret.attribute``)
 _FUNCTIONS = {"attribute": "attributions", "saturation_mutagenesis": "ism", "call_seqlets": "modisco",
-              "tfmodisco": "modisco", "motif_report": "report", "best_matches_with_controls": "motifs"}
+              "tfmodisco": "modisco", "motif_report": "report", "best_matches_with_controls": "motifs",
+              "global_importance": "gia", "flank_scan": "gia", "distance_scan": "gia", "cooperativity": "gia"}
 _submodule = submodule_getattr(__name__)
 
 

@@ -35,7 +35,7 @@ import torch
 from captum.attr import IntegratedGradients, Saliency
 
 from epizoo.device import default_device
-from epizoo.prediction import model_state
+from epizoo.prediction import model_state, predict
 from epizoo.progress import progress
 
 from .deeplift import deep_lift_shap_batch, dinucleotide_references
@@ -160,6 +160,13 @@ def select_value(raw: Any, target: int = 0, output: str | int | None = None, win
     profile = raw.movedim(bins_axis, 1)[:, :, target]  # (batch, bins)
     first, stop = window if window is not None else (0, profile.shape[1])
     return profile[:, first:stop].sum(dim=1)
+
+
+def explained_values(model: torch.nn.Module, X: Mapping[str, Any], batch_size: int = 256,
+                     device: str | torch.device | None = None, **selection: Any) -> np.ndarray:
+    """The value explained (`select_value` of ``selection``) of each row of the named inputs ``X``,
+    predicted with `epizoo.predict`; float32."""
+    return select_value(predict(model, X, batch_size=batch_size, device=device), **selection).numpy()
 
 
 def _attribute_batch(explained: _Explained, batch, first: int, method, corrected, baseline, n_steps, n_shuffles,

@@ -16,10 +16,10 @@ import numpy as np
 import torch
 
 from epizoo.device import default_device
-from epizoo.prediction import model_state, predict
+from epizoo.prediction import model_state
 from epizoo.progress import progress
 
-from .attributions import select_value
+from .attributions import explained_values
 
 
 def saturation_mutagenesis(
@@ -72,8 +72,8 @@ def saturation_mutagenesis(
     with model_state(model, device):
         for start in progress(range(0, len(plan), batch_size), quiet=not verbose, desc="mutagenesis", unit="batch"):
             chunk = plan[start:start + batch_size]
-            values[start:start + len(chunk)] = _values(model, _mutants(named, sequence_input, chunk), batch_size,
-                                                        device, selection)
+            values[start:start + len(chunk)] = explained_values(model, _mutants(named, sequence_input, chunk),
+                                                                batch_size, device, **selection)
     is_reference = plan[:, 1] < 0
     reference = np.empty(len(sequences), dtype=np.float32)
     reference[plan[is_reference, 0]] = values[is_reference]
@@ -107,6 +107,3 @@ def _substitutions(sequence: np.ndarray, first: int, stop: int) -> tuple[np.ndar
     rows, bases = np.nonzero(~present)
     return rows + first, bases
 
-
-def _values(model, named: dict[str, np.ndarray], batch_size: int, device, selection: dict) -> np.ndarray:
-    return select_value(predict(model, named, batch_size=batch_size, device=device), **selection).numpy()

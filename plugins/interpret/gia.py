@@ -1,0 +1,176 @@
+"""Global importance analysis (Koo et al. 2021; GOPHER, Toneyan et al. 2022), for any model.
+
+The global importance of a pattern is the mean, over background sequences, of the change of the
+explained value when the pattern is embedded: ``mean(f(background with pattern) - f(background))``.
+Backgrounds are dinucleotide shuffles of real sequences (`shuffled_backgrounds`), which keep
+their composition and remove their motifs. The experiments of GOPHER's Fig. 6:
+
+* `global_importance`: one or several patterns embedded at given positions;
+* `flank_scan`: every filling of a pattern's ``.`` positions (``..TGA.TCA..``: 1,024 AP-1 cores
+  with their flanks), each one's importance;
+* `distance_scan`: a second pattern at each distance from the first (negative: upstream);
+* `cooperativity`: the importance of two patterns together against the sum of each alone.
+
+Patterns are strings over A, C, G, T; ``N`` keeps the background's base. They are embedded with
+tangermeme's `substitute` (and the backgrounds shuffled with its `dinucleotide_shuffle`); the
+value explained is chosen as in `attribute` (``target``, ``output``, ``window``, ``bins_axis``)
+and predicted through `epizoo.predict`. Sequences are one-hot with the bases first along
+``channels_axis``; track channels (and other inputs, in ``inputs``) are held as they are.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .attributions import explained_values
+
+
+def shuffled_backgrounds(sequences: np.ndarray, n_per_sequence: int = 1, channels_axis: int = -1,
+                         random_state: int = 0) -> np.ndarray:
+    """``n_per_sequence`` dinucleotide shuffles of each sequence's bases, shaped and laid out as the
+    sequences (track channels, if any, copied unchanged), shuffle ``k`` of sequence ``i`` at row
+    ``i * n_per_sequence + k``."""
+    from tangermeme.ersatz import dinucleotide_shuffle
+
+    sequences = np.asarray(sequences, dtype=np.float32)
+    channels_first = torch.from_numpy(np.moveaxis(sequences, channels_axis, 1).copy())
+    seeds = [random_state + i for i in range(len(sequences))]
+    shuffled = dinucleotide_shuffle(channels_first[:, :4], n=n_per_sequence, random_state=seeds, allow_N=True)
+    out = channels_first.repeat_interleave(n_per_sequence, dim=0)
+    out[:, :4] = shuffled.reshape(-1, *shuffled.shape[2:])
+    return np.moveaxis(out.numpy(), 1, channels_axis)
+
+
+def global_importance(
+    model: torch.nn.Module,
+    backgrounds: np.ndarray,
+    patterns: Mapping[int, str],
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    sequence_input: str = "seq",
+    channels_axis: int = -1,
+    batch_size: int = 256,
+    device: str | None = None,
+    **selection: Any,
+) -> np.ndarray:
+    """The change of the explained value on each background when ``patterns`` are embedded.
+
+    Parameters
+    ----------
+    model
+        The network.
+    backgrounds
+        One-hot background sequences (`shuffled_backgrounds`).
+    patterns
+        ``{start position: pattern}`` embedded together.
+    inputs
+        The model's other inputs, one row per background (held fixed).
+    sequence_input
+        The name of the sequence among the model's inputs.
+    channels_axis
+        The sequences' channel axis (1 or -1).
+    batch_size, device
+        As in `epizoo.predict`.
+    **selection
+        ``target``, ``output``, ``window``, ``bins_axis``: the value explained, as in `attribute`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n backgrounds,)`` changes; their mean is the global importance.
+    """
+    backgrounds = np.asarray(backgrounds, dtype=np.float32)
+    embedded = embed(backgrounds, patterns, channels_axis)
+    values = [explained_values(model, {**dict(inputs or {}), sequence_input: x}, batch_size, device, **selection)
+              for x in (embedded, backgrounds)]
+    return values[0] - values[1]
+
+
+def embed(sequences: np.ndarray, patterns: Mapping[int, str], channels_axis: int = -1) -> np.ndarray:
+    """A copy of one-hot ``sequences`` with each pattern substituted at its start (tangermeme's
+    `substitute`; ``N`` keeps the sequence's base, track channels are kept)."""
+    from tangermeme.ersatz import substitute
+
+    channels_first = torch.from_numpy(np.moveaxis(np.asarray(sequences, dtype=np.float32), channels_axis, 1).copy())
+    bases = channels_first[:, :4]
+    for start, pattern in sorted(patterns.items()):
+        if start < 0 or start + len(pattern) > bases.shape[-1]:
+            raise ValueError(f"pattern {pattern!r} at {start} falls outside sequences of length {bases.shape[-1]}")
+        bases = substitute(bases, pattern, start=start, return_packed=False).to(bases.dtype)
+    channels_first[:, :4] = bases
+    return np.moveaxis(channels_first.numpy(), 1, channels_axis)
+
+
+def centred(length: int, pattern: str) -> int:
+    """The start that centres ``pattern`` in a sequence of ``length`` (GOPHER: position 1024 of 2048
+    for a pattern starting at the centre)."""
+    return (length - len(pattern)) // 2
+
+
+def flank_scan(model: torch.nn.Module, backgrounds: np.ndarray, pattern: str, position: int | None = None,
+               **options: Any) -> pd.DataFrame:
+    """The importance of every filling of ``pattern``'s ``.`` positions with A, C, G, T.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sequence``, ``importance`` (mean change), ``sd`` (over backgrounds), most important first.
+    """
+    free = [i for i, letter in enumerate(pattern) if letter == "."]
+    if len(free) > 6:
+        raise ValueError(f"{pattern!r} has {len(free)} free positions: at most 6 (4,096 variants) are scanned")
+    start = centred(_length(backgrounds, options), pattern) if position is None else position
+    rows = []
+    for letters in itertools.product("ACGT", repeat=len(free)):
+        variant = list(pattern)
+        for i, letter in zip(free, letters):
+            variant[i] = letter
+        effects = global_importance(model, backgrounds, {start: "".join(variant)}, **options)
+        rows.append(("".join(variant), float(effects.mean()), float(effects.std())))
+    frame = pd.DataFrame(rows, columns=["sequence", "importance", "sd"])
+    return frame.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def distance_scan(model: torch.nn.Module, backgrounds: np.ndarray, first: str, second: str,
+                  distances: Sequence[int], position: int | None = None, **options: Any) -> pd.DataFrame:
+    """The importance of ``first`` at ``position`` (default the centre) with ``second`` starting
+    ``distance`` bases after ``first``'s start (negative: before it); overlapping distances are skipped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``distance``, ``importance``, ``sd``, in the order of ``distances``.
+    """
+    length = _length(backgrounds, options)
+    start = centred(length, first) if position is None else position
+    rows = []
+    for distance in distances:
+        other = start + distance
+        overlaps = distance < len(first) and -distance < len(second)
+        if overlaps or other < 0 or other + len(second) > length:
+            continue
+        effects = global_importance(model, backgrounds, {start: first, other: second}, **options)
+        rows.append((int(distance), float(effects.mean()), float(effects.std())))
+    return pd.DataFrame(rows, columns=["distance", "importance", "sd"])
+
+
+def cooperativity(model: torch.nn.Module, backgrounds: np.ndarray, first: str, second: str, distance: int,
+                  position: int | None = None, **options: Any) -> dict[str, float]:
+    """The importances of ``first``, of ``second`` (``distance`` after it) and of both together;
+    ``interaction`` is both minus the sum of each alone (positive: cooperative)."""
+    start = centred(_length(backgrounds, options), first) if position is None else position
+    alone = [float(global_importance(model, backgrounds, {at: p}, **options).mean())
+             for at, p in ((start, first), (start + distance, second))]
+    both = float(global_importance(model, backgrounds, {start: first, start + distance: second}, **options).mean())
+    return {"first": alone[0], "second": alone[1], "both": both, "interaction": both - sum(alone)}
+
+
+def _length(backgrounds: np.ndarray, options: Mapping[str, Any]) -> int:
+    """The sequences' length: the axis of ``(n, length, channels)`` or ``(n, channels, length)``
+    that is not the channels'."""
+    return np.asarray(backgrounds).shape[2 if options.get("channels_axis", -1) == 1 else 1]
