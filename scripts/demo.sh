@@ -37,3 +37,9 @@ echo "   first annotated record:"
 "$BIN/python" -c "import gzip,sys; print(next(l for l in gzip.open(sys.argv[1],'rt') if not l.startswith('#')).rstrip()[:300])" "$OUT/effects.vcf.gz"
 echo "   rejected alleles:"
 column -t -s $'\t' "$OUT/effects.rejects.tsv"
+
+echo
+echo "== epizoo interpret: what FactorNet/FOXA1/onePeak_DGF reads in the example regions"
+"$BIN/epizoo" interpret FactorNet/FOXA1/onePeak_DGF --regions examples/regions.bed --fasta examples/genome.fa \
+    --dataloader-args '{"dnase_file": "examples/dnase.bw"}' --target FOXA1 --hypothetical \
+    --out "$OUT/attributions.npz" --plot "$OUT/foxa1_logo.png" --plot-width 80

@@ -52,7 +52,7 @@ def attribute(
     output: str | int | None = None,
     window: tuple[int, int] | None = None,
     bins_axis: int = 1,
-    sequence_inputs: Mapping[str, int] | None = None,
+    sequence_inputs: Mapping[str, int] | int | None = None,
     baseline: Mapping[str, Any] | None = None,
     n_steps: int = 50,
     n_shuffles: int = 20,
@@ -82,7 +82,8 @@ def attribute(
         The bins axis of a profile output (1: ``(batch, bins, tasks)``, 2: ``(batch, tasks, bins)``).
     sequence_inputs
         ``{input name: channels axis}`` of the one-hot inputs whose gradients are corrected (their
-        first four channels are A, C, G, T); default ``{"seq": -1}`` when there is such an input.
+        first four channels are A, C, G, T), or the channels axis of a lone tensor ``X``; default
+        ``{"seq": -1}`` when there is such an input (a lone tensor: channels last).
     baseline
         Per input, the reference of integrated gradients, and of DeepLiftShap for the inputs and
         channels that are not one-hot bases; default zeros.
@@ -113,6 +114,8 @@ def attribute(
     tensors = {k: torch.as_tensor(np.asarray(v) if not torch.is_tensor(v) else v) for k, v in named.items()}
     floats = [k for k, v in tensors.items() if v.is_floating_point()]
     default = "seq" if isinstance(X, Mapping) else "_x"  # a lone tensor is the sequence
+    if isinstance(sequence_inputs, int):
+        sequence_inputs = {default: sequence_inputs}
     corrected = dict(sequence_inputs) if sequence_inputs is not None else ({default: -1} if default in floats else {})
     device = torch.device(device) if device is not None else default_device()
     selection = {"target": target, "output": output, "window": window, "bins_axis": bins_axis}

@@ -112,12 +112,12 @@ def save_figure(figure: Figure, path: str | Path, dpi: int = 150) -> Path:
 
 
 def strongest_window(contributions: np.ndarray, width: int) -> tuple[int, int]:
-    """``(first, stop)`` of the ``width`` positions of ``(4, length)`` contributions with the
-    largest total absolute value."""
+    """``(first, stop)`` of ``width`` positions of ``(4, length)`` contributions centred on their
+    strongest 10-bp stretch (largest total absolute value), kept inside the sequence."""
     per_position = np.abs(np.asarray(contributions)).sum(axis=0)
     width = min(width, len(per_position))
-    sums = np.convolve(per_position, np.ones(width), mode="valid")
-    first = int(np.argmax(sums))
+    smoothed = np.convolve(per_position, np.ones(min(10, width)), mode="same")
+    first = int(np.clip(int(np.argmax(smoothed)) - width // 2, 0, len(per_position) - width))
     return first, first + width
 
 
@@ -132,19 +132,21 @@ def plot_strongest_region(arrays: Mapping[str, np.ndarray], path: str | Path, wi
     """Draw, from `attribute_regions`' arrays, the region whose sequence has the largest total
     absolute attribution: the logo of its strongest ``width`` positions above each track channel's
     input and attribution. Returns the region as ``chrom:start-end``."""
-    names = [key.split(".", 1)[1] for key in arrays if key.startswith("channels_axis.")]
-    if not names:
+    sequences = [key.split(".", 1)[1] for key in arrays if key.startswith("channels_axis.")]
+    if not sequences:
         raise ValueError("the attributions hold no sequence input to draw")
-    name, axis = names[0], int(arrays[f"channels_axis.{names[0]}"])
+    name, axis = sequences[0], int(arrays[f"channels_axis.{sequences[0]}"])
     scores, inputs = arrays[name], arrays[f"input.{name}"]
     best = int(np.argmax(np.abs(scores).reshape(len(scores), -1).sum(axis=1)))
     example_axis = axis - 1 if axis > 0 else axis  # the channel axis of one region's array
     values, given = columns(scores[best], example_axis), columns(inputs[best], example_axis)
     first, stop = strongest_window(values[:4], width)
+    names = [str(t) for t in arrays.get(f"tracks.{name}", [])]
     tracks = {}
     for channel in range(4, len(values)):
-        tracks[f"track {channel - 3}"] = given[channel, first:stop]
-        tracks[f"track {channel - 3}\nattribution"] = values[channel, first:stop]
+        label = names[channel - 4] if channel - 4 < len(names) else f"track {channel - 3}"
+        tracks[label] = given[channel, first:stop]
+        tracks[f"{label}\nattribution"] = values[channel, first:stop]
     start = int(arrays["start"][best])
     region = f"{arrays['chrom'][best]}:{start + first}-{start + stop}"
     save_figure(attribution_figure(values[:4, first:stop], tracks, first=start + first,

@@ -12,6 +12,7 @@ The arrays, as `save_arrays` writes them (npz, or HDF5 with one dataset each):
 * ``hypothetical.<input>``: for a sequence input, with ``hypothetical=True``, the contribution
   every base would have had at each position (TF-MoDISco's input);
 * ``channels_axis.<input>``: a sequence input's channel axis (1 or -1), one number;
+* ``tracks.<input>``: the names of a sequence input's channels after its bases (``DNase``, ...);
 * ``chrom``, ``start``, ``end``: the regions.
 """
 from __future__ import annotations
@@ -86,7 +87,8 @@ def attribute_regions(
                 parts.setdefault(key, []).append(array)
     regions = {"chrom": dataset.chroms.astype(str), "start": dataset.starts, "end": dataset.ends}
     axes = {f"channels_axis.{name}": np.array(axis) for name, axis in corrected.items()}
-    return {key: np.concatenate(values) for key, values in parts.items()} | axes | regions
+    tracks = {f"tracks.{name}": np.array(contract.inputs[name].tracks, dtype=str) for name in corrected}
+    return {key: np.concatenate(values) for key, values in parts.items()} | axes | tracks | regions
 
 
 def _arrays(name: str, scores: np.ndarray, inputs: np.ndarray, corrected: Mapping[str, int],
