@@ -186,3 +186,38 @@ def test_channels_first_and_vector_inputs_of_entries(mirror):
                                                       "cell_line": "HepG2"}, method="integrated_gradients")
     assert meta["seq"].shape == (10, 1002, 6) and meta["meta_features"].shape == (10, 14)
     assert np.isfinite(meta["meta_features"]).all() and np.abs(meta["meta_features"]).sum() > 0
+
+
+def test_an_entry_is_explained_by_name_with_its_declared_task_and_layout(mirror):
+    import epizoo
+
+    network = epizoo.get_model("TFTransfer/JUND_finetuned", with_dataloader=False).model
+    seq = _one_hot(3, 200).transpose(0, 2, 1).copy()  # the entry's channels-first layout
+    by_name = attribute("TFTransfer/JUND_finetuned", seq, "saliency", target="JUND", device="cpu")
+    torch.testing.assert_close(by_name, attribute(network, seq, "saliency", sequence_inputs=1, device="cpu"))
+    np.testing.assert_allclose(by_name.sum(dim=1), 0, atol=1e-6)  # corrected along the declared channel axis
+    with pytest.raises(ValueError, match="has no task 'MAX'"):
+        attribute("TFTransfer/JUND_finetuned", seq, target="MAX")
+
+
+def test_positional_args_are_attributed_as_tangermeme_passes_them():
+    class Positional(LinearTwoInputs):
+        def forward(self, seq, expression):  # called positionally
+            return super().forward(seq, expression)
+
+    model = Positional()
+    seq, expression = _one_hot(4, 20), np.random.default_rng(3).normal(size=(4, 3)).astype(np.float32)
+    got = attribute(model, seq, "integrated_gradients", args=(expression,), target=1, device="cpu")
+    named = attribute(model, {"seq": seq, "expression": expression}, "integrated_gradients", target=1, device="cpu")
+    assert isinstance(got, tuple) and len(got) == 2
+    torch.testing.assert_close(got[0], named["seq"])
+    torch.testing.assert_close(got[1], named["expression"])
+
+
+def test_bf16_autocast_attributions_follow_the_float32_ones():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(80, 16), nn.ReLU(), nn.Linear(16, 2))
+    seq = _one_hot(6, 20)
+    exact = attribute(model, seq, "input_x_gradient", device="cpu")
+    bf16 = attribute(model, seq, "input_x_gradient", dtype="bf16", device="cpu")
+    assert bf16.dtype == torch.float32 and not torch.equal(bf16, exact)  # it did run in bf16
+    assert np.corrcoef(bf16.flatten(), exact.flatten())[0, 1] > 0.99

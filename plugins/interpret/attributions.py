@@ -27,14 +27,15 @@ one-hot input can follow, does not count. Track channels after the alphabet are 
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from captum.attr import IntegratedGradients, Saliency
 
-from epizoo.device import default_device
+from epizoo.device import autocast, autocast_dtype, default_device
 from epizoo.prediction import model_state, predict
 from epizoo.progress import progress
 
@@ -44,11 +45,12 @@ METHODS = ("saliency", "input_x_gradient", "integrated_gradients", "deep_lift_sh
 
 
 def attribute(
-    model: torch.nn.Module,
+    model: torch.nn.Module | str | Path,
     X: torch.Tensor | np.ndarray | Mapping[str, Any],
     method: str = "input_x_gradient",
     *,
-    target: int = 0,
+    args: Sequence[Any] | None = None,
+    target: int | str = 0,
     output: str | int | None = None,
     window: tuple[int, int] | None = None,
     bins_axis: int = 1,
@@ -60,20 +62,25 @@ def attribute(
     random_state: int = 0,
     batch_size: int = 64,
     device: str | torch.device | None = None,
+    dtype: str | torch.dtype | None = None,
     verbose: bool = False,
-) -> torch.Tensor | dict[str, torch.Tensor]:
+) -> torch.Tensor | tuple[torch.Tensor | None, ...] | dict[str, torch.Tensor]:
     """Attributions of each input for one output value per sample.
 
     Parameters
     ----------
     model
-        The network (a zoo entry's ``model.model``).
+        The network (a zoo entry's ``model.model``), or a zoo entry by name or folder: then the
+        task may be named, and the head, the bins axis and the sequence inputs' channel axes
+        come from its declared contract.
     X
         The input (a tensor), or named inputs (keyword arguments of the model's forward).
     method
         One of `METHODS`.
+    args
+        More positional inputs after a tensor ``X`` (tangermeme's ``args``), one row per row of ``X``.
     target
-        The task (index along the tasks axis) to explain.
+        The task (index along the tasks axis, or its name for an entry) to explain.
     output
         The head, for a model that returns a mapping (its key) or a tuple (its index).
     window
@@ -96,21 +103,27 @@ def attribute(
     n_shuffles, random_state
         DeepLiftShap: the references per sequence; the seed of example ``i``'s shuffles is
         ``random_state + i``.
-    batch_size, device, verbose
-        As in `epizoo.predict`; for DeepLiftShap, ``batch_size`` counts (example, reference) pairs.
+    batch_size, device, dtype, verbose
+        As in `epizoo.predict` (``dtype``: an autocast precision); for DeepLiftShap,
+        ``batch_size`` counts (example, reference) pairs.
 
     Returns
     -------
-    torch.Tensor or dict of str to torch.Tensor
-        On the CPU, float32, shaped as the inputs: a tensor when ``X`` was one, else one per
+    torch.Tensor, tuple or dict of str to torch.Tensor
+        On the CPU, float32, shaped as the inputs: a tensor when ``X`` was one; with ``args``, a
+        tuple of it and each argument's (None for an integer one); for named inputs, one per
         float input.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown attribution method {method!r}; use one of {', '.join(METHODS)}")
-    if hypothetical and method not in ("input_x_gradient", "deep_lift_shap"):
-        raise ValueError("hypothetical contributions are those of input_x_gradient and deep_lift_shap, "
-                         f"not of {method}")
-    named = dict(X) if isinstance(X, Mapping) else {"_x": X}
+    _check_method(method, hypothetical)
+    if isinstance(model, (str, Path)):
+        from .regions import entry_explanation
+
+        model, declared = entry_explanation(model, target, output)
+        target, output, bins_axis = declared["target"], declared["output"], declared["bins_axis"]
+        if sequence_inputs is None:  # a lone tensor is the entry's (first) sequence input
+            axes = declared["sequence_inputs"]
+            sequence_inputs = axes if isinstance(X, Mapping) else next(iter(axes.values()), None)
+    named = dict(X) if isinstance(X, Mapping) else {"_x": X} | {f"_arg{i}": a for i, a in enumerate(args or ())}
     tensors = {k: torch.as_tensor(np.asarray(v) if not torch.is_tensor(v) else v) for k, v in named.items()}
     floats = [k for k, v in tensors.items() if v.is_floating_point()]
     default = "seq" if isinstance(X, Mapping) else "_x"  # a lone tensor is the sequence
@@ -119,7 +132,9 @@ def attribute(
     corrected = dict(sequence_inputs) if sequence_inputs is not None else ({default: -1} if default in floats else {})
     device = torch.device(device) if device is not None else default_device()
     selection = {"target": target, "output": output, "window": window, "bins_axis": bins_axis}
-    explained = _Explained(model, floats, [k for k in tensors if k not in floats], selection)
+    positional = [] if isinstance(X, Mapping) else list(named)
+    explained = _Explained(model, floats, [k for k in tensors if k not in floats], selection, positional,
+                           autocast_dtype(dtype), device)
     options = {"method": method, "corrected": corrected, "baseline": baseline, "n_steps": n_steps,
                "n_shuffles": n_shuffles, "hypothetical": hypothetical, "random_state": random_state}
     parts: dict[str, list[torch.Tensor]] = {k: [] for k in floats}
@@ -132,20 +147,33 @@ def attribute(
             for name, values in _attribute_batch(explained, batch, start, **options).items():
                 parts[name].append(values.detach().float().cpu())
     result = {name: torch.cat(values) for name, values in parts.items()}
-    return result["_x"] if not isinstance(X, Mapping) else result
+    if isinstance(X, Mapping):
+        return result
+    return tuple(result.get(k) for k in named) if args else result["_x"]
+
+
+def _check_method(method: str, hypothetical: bool) -> None:
+    if method not in METHODS:
+        raise ValueError(f"unknown attribution method {method!r}; use one of {', '.join(METHODS)}")
+    if hypothetical and method not in ("input_x_gradient", "deep_lift_shap"):
+        raise ValueError("hypothetical contributions are those of input_x_gradient and deep_lift_shap, "
+                         f"not of {method}")
 
 
 class _Explained(torch.nn.Module):
-    """The model as a function of its float inputs (in order) to one value per sample."""
+    """The model as a function of its inputs (the float ones first) to one value per sample;
+    the ``positional`` ones (``_x``, ``_arg0``, ...) are passed in that order, the others by name."""
 
-    def __init__(self, model, floats, others, selection):
+    def __init__(self, model, floats, others, selection, positional=(), precision=None, device=None):
         super().__init__()
         self.model, self.floats, self.others, self.selection = model, floats, others, selection
+        self.positional, self.precision, self.device = list(positional), precision, device
 
     def forward(self, *values: torch.Tensor) -> torch.Tensor:
         named = dict(zip(self.floats + self.others, values))
-        positional = [named.pop("_x")] if "_x" in named else []
-        return select_value(self.model(*positional, **named), **self.selection)
+        positional = [named.pop(k) for k in self.positional]
+        with autocast(torch.device(self.device or "cpu"), self.precision):
+            return select_value(self.model(*positional, **named), **self.selection).float()
 
 
 def select_value(raw: Any, target: int = 0, output: str | int | None = None, window: tuple[int, int] | None = None,

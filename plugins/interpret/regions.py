@@ -66,21 +66,14 @@ def attribute_regions(
     dataset = kipoi_model.default_dataloader(intervals_file=str(intervals_file), fasta_file=str(fasta_file),
                                              **dict(dataloader_args or {}))
     contract = get_contract(entry, dataset.input_specs())
-    name = output if output is not None else next(iter(contract.outputs))
-    head = None if contract.structure == "tensor" else name  # a lone output is not indexed
-    spec = contract.outputs[name]
-    if isinstance(target, str) and target not in spec.tasks:
-        raise ValueError(f"{entry} has no task {target!r}; its tasks are {', '.join(spec.tasks)}")
-    task = spec.tasks.index(target) if isinstance(target, str) else int(target)
-    corrected = {name: (1 if s.channels_first else -1) for name, s in contract.inputs.items() if s.kind == "sequence"}
+    declared = declared_explanation(entry, contract, target, output)
+    corrected = declared["sequence_inputs"]
     parts: dict[str, list[np.ndarray]] = {}
     batches = progress(dataset.batch_iter(batch_size=batch_size), quiet=not verbose,
                        total=-(-len(dataset) // batch_size), unit="batch")
     for batch in batches:
-        scores = attribute(kipoi_model.model, batch["inputs"], method, target=task, output=head,
-                           bins_axis=1 + spec.axes.index("bins") if spec.is_profile else 1,
-                           sequence_inputs=corrected, hypothetical=hypothetical, batch_size=batch_size,
-                           device=device, **options)
+        scores = attribute(kipoi_model.model, batch["inputs"], method, **declared, hypothetical=hypothetical,
+                           batch_size=batch_size, device=device, **options)
         for name, values in scores.items():
             for key, array in _arrays(name, values.numpy(), np.asarray(batch["inputs"][name]), corrected,
                                       hypothetical).items():
@@ -89,6 +82,32 @@ def attribute_regions(
     axes = {f"channels_axis.{name}": np.array(axis) for name, axis in corrected.items()}
     tracks = {f"tracks.{name}": np.array(contract.inputs[name].tracks, dtype=str) for name in corrected}
     return {key: np.concatenate(values) for key, values in parts.items()} | axes | tracks | regions
+
+
+def entry_explanation(entry: str | Path, target: int | str = 0, output: str | None = None):
+    """An entry's network and the arguments of `attribute` its declared contract gives
+    (`declared_explanation`)."""
+    from epizoo.registry import get_contract, get_model
+
+    return get_model(entry, with_dataloader=False).model, declared_explanation(entry, get_contract(entry), target,
+                                                                                 output)
+
+
+def declared_explanation(entry: str | Path, contract, target: int | str = 0, output: str | None = None) -> dict:
+    """``target`` (the task's index, given by index or name), ``output`` (the head, None for a
+    lone output), ``bins_axis`` and ``sequence_inputs`` (each sequence input's channel axis), from
+    an entry's declared contract (`epizoo.contract.Contract`)."""
+    name = output if output is not None else next(iter(contract.outputs))
+    if name not in contract.outputs:
+        raise ValueError(f"{entry} has no output {name!r}; its outputs are {', '.join(contract.outputs)}")
+    spec = contract.outputs[name]
+    if isinstance(target, str) and target not in spec.tasks:
+        raise ValueError(f"{entry} has no task {target!r}; its tasks are {', '.join(spec.tasks)}")
+    return {"target": spec.tasks.index(target) if isinstance(target, str) else int(target),
+            "output": None if contract.structure == "tensor" else name,  # a lone output is not indexed
+            "bins_axis": 1 + spec.axes.index("bins") if spec.is_profile else 1,
+            "sequence_inputs": {n: (1 if s.channels_first else -1) for n, s in contract.inputs.items()
+                                if s.kind == "sequence"}}
 
 
 def _arrays(name: str, scores: np.ndarray, inputs: np.ndarray, corrected: Mapping[str, int],
