@@ -221,3 +221,28 @@ def test_bf16_autocast_attributions_follow_the_float32_ones():
     bf16 = attribute(model, seq, "input_x_gradient", dtype="bf16", device="cpu")
     assert bf16.dtype == torch.float32 and not torch.equal(bf16, exact)  # it did run in bf16
     assert np.corrcoef(bf16.flatten(), exact.flatten())[0, 1] > 0.99
+
+
+def test_ism_of_a_channels_first_entry_through_its_dataloader_and_the_command(mirror, tmp_path):
+    import epizoo
+    from epizoo.cli import main
+    from epizoo.plugins.interpret.regions import attribute_regions, load_arrays
+
+    arrays = attribute_regions("TFTransfer/JUND_finetuned", EXAMPLES / "dhs_regions.bed", EXAMPLES / "genome.fa",
+                               method="ism", positions=(90, 110), batch_size=128, device="cpu")
+    effects, seq = arrays["ism.seq"], arrays["input.seq"]
+    assert effects.shape == (113, 20, 4) and seq.shape == (113, 4, 200)
+    network = epizoo.get_model("TFTransfer/JUND_finetuned", with_dataloader=False).model
+    mutant = seq[:1].copy()
+    mutant[0, :, 95] = np.eye(4, dtype=np.float32)[(seq[0, :, 95].argmax() + 1) % 4]  # another base
+    with torch.no_grad():
+        expected = network(torch.from_numpy(mutant))[0, 0] - network(torch.from_numpy(seq[:1]))[0, 0]
+    base = int(mutant[0, :, 95].argmax())
+    assert effects[0, 5, base] == pytest.approx(float(expected), abs=1e-6)
+    assert (effects[0][seq[0, :, 90:110].T == 1] == 0).all()  # identities
+    out, figure = tmp_path / "ism.h5", tmp_path / "ism.svg"
+    assert main(["-q", "interpret", "TFTransfer/JUND_finetuned", "--regions", str(EXAMPLES / "dhs_regions.bed"),
+                 "--fasta", str(EXAMPLES / "genome.fa"), "--method", "ism", "--positions", "90:110",
+                 "--out", str(out), "--plot", str(figure), "--plot-width", "20"]) == 0
+    np.testing.assert_allclose(load_arrays(out)["ism.seq"], effects, atol=1e-6)
+    assert figure.read_bytes().startswith(b"<?xml")

@@ -228,6 +228,7 @@ def test_a_planted_motif_is_recovered_and_matched(hocomoco):
     best = matches.loc["filter0"]
     assert (best["target"], best["target_alt"], best["strand"]) == (PLANTED, "NRF1", "+")
     assert best["offset"] == -start and best["overlap"] == width and best["q_value"] < 1e-10
+    assert best["control_rate"] <= 0.1 and best["n_controls"] == 20  # its shuffled copies do not match
     assert matches.loc["filter2", "n_sites"] == 0 and np.isnan(matches.loc["filter2", "q_value"])
     others = matches.loc[["filter1", "filter3", "filter4", "filter5"]]
     assert (others["target"] != PLANTED).all() and (others["q_value"] > 1e-3).all()

@@ -212,3 +212,8 @@ def test_the_strongest_region_is_drawn_in_each_format(tmp_path, suffix, magic):
     assert (tmp_path / f"logo{suffix}").read_bytes().startswith(magic)
     with pytest.raises(ValueError, match="saved as"):
         plot_strongest_region(arrays, tmp_path / "logo.jpg")
+
+
+def test_no_queries_give_an_empty_table_with_every_column(hocomoco):
+    empty = best_matches_with_controls({}, hocomoco)
+    assert empty.empty and {"q_value", "control_rate", "n_controls"} <= set(empty.columns)

@@ -13,13 +13,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fasta", required=True, help="reference genome (FASTA, plain or bgzip)")
     parser.add_argument("--dataloader-args", default="{}", metavar="JSON",
                         help='the entry\'s other inputs, e.g. \'{"dnase_file": "dnase.bw"}\'')
-    parser.add_argument("--method", default="input_x_gradient", choices=METHODS)
+    parser.add_argument("--method", default="input_x_gradient", choices=(*METHODS, "ism"),
+                        help="an attribution method, or ism (saturation mutagenesis of the sequence)")
+    parser.add_argument("--positions", metavar="FIRST:STOP", help="ism: the positions mutated (default all)")
+    parser.add_argument("--score", default="diff", help="ism: the variant-effect score of each mutant (default diff)")
     parser.add_argument("--target", default="0", help="the task explained: its name or index (default 0)")
     parser.add_argument("--output", help="the head explained, for an entry with several")
     parser.add_argument("--hypothetical", action="store_true",
                         help="also save the sequence's hypothetical contributions (for `epizoo motifs`)")
     parser.add_argument("--n-shuffles", type=int, default=20, help="deep_lift_shap: references per region")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=64,
+                        help="regions per batch; for ism also mutants per forward pass (default 64)")
     parser.add_argument("--device", help="cpu, cuda, ... (default: $EPIZOO_DEVICE, else cuda when available)")
     parser.add_argument("--out", required=True,
                         help="output .npz (or .h5): attributions, inputs and chrom/start/end of the regions")
@@ -33,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
 
     target = int(args.target) if args.target.lstrip("-").isdigit() else args.target
     options = {"n_shuffles": args.n_shuffles} if args.method == "deep_lift_shap" else {}
+    if args.method == "ism":
+        options = {"score": args.score, "positions": _span(args.positions) if args.positions else None}
     arrays = attribute_regions(args.model, args.regions, args.fasta, json.loads(args.dataloader_args), args.method,
                                target, args.output, args.hypothetical, args.batch_size, args.device,
                                verbose=not args.quiet, **options)
@@ -43,7 +49,15 @@ def run(args: argparse.Namespace) -> int:
         region = plot_strongest_region(arrays, args.plot, args.plot_width, title=f"{args.model} ({args.method})")
         if not args.quiet:
             print(f"the strongest region, {region}, -> {args.plot}")
-    shapes = ", ".join(f"{k} {v.shape}" for k, v in arrays.items() if "." not in k and k not in ("chrom", "start", "end"))
+    shapes = ", ".join(f"{k} {v.shape}" for k, v in arrays.items()
+                       if ("." not in k or k.startswith("ism.")) and k not in ("chrom", "start", "end"))
     if not args.quiet:
         print(f"{len(arrays['start'])} regions -> {args.out} ({shapes})")
     return 0
+
+
+def _span(text: str) -> tuple[int, int]:
+    first, _, stop = text.partition(":")
+    if not (first.isdigit() and stop.isdigit() and int(first) < int(stop)):
+        raise SystemExit(f"--positions {text!r}: give FIRST:STOP, e.g. 400:600")
+    return int(first), int(stop)

@@ -36,6 +36,7 @@ def saturation_mutagenesis(
     window: tuple[int, int] | None = None,
     bins_axis: int = 1,
     sequence_input: str = "seq",
+    channels_axis: int = -1,
     batch_size: int = 256,
     device: str | torch.device | None = None,
     verbose: bool = False,
@@ -56,6 +57,9 @@ def saturation_mutagenesis(
         reads (``probability`` for the logit scores).
     target, output, window, bins_axis
         The value explained, as in `epizoo.plugins.interpret.attributions.attribute`.
+    sequence_input, channels_axis
+        The sequences' name among named inputs, and their channel axis (-1, or 1 for
+        ``(n, channels, length)``); the effects are ``(n, positions, 4)`` either way.
     batch_size, device, verbose
         As in `epizoo.predict`; ``batch_size`` is the most mutants per pass (the rows are split
         into passes as even as they allow, so that no pass is padded).
@@ -65,7 +69,7 @@ def saturation_mutagenesis(
     scorer = get_scores([score])[0]
     named = dict(X) if isinstance(X, Mapping) else {sequence_input: X}
     named = {k: np.asarray(v.detach().cpu() if torch.is_tensor(v) else v) for k, v in named.items()}
-    sequences = named[sequence_input]
+    named[sequence_input] = sequences = np.moveaxis(named[sequence_input], channels_axis, -1)
     first, stop = positions if positions is not None else (0, sequences.shape[1])
     # one stream of rows over all sequences, each reference first: batches are full but the last
     plan = np.concatenate([_rows_of(i, sequences[i], first, stop) for i in range(len(sequences))])
@@ -77,8 +81,8 @@ def saturation_mutagenesis(
     with model_state(model, device):
         for start in progress(range(0, len(plan), batch_size), quiet=not verbose, desc="mutagenesis", unit="batch"):
             chunk = plan[start:start + batch_size]
-            values[start:start + len(chunk)] = explained_values(model, _mutants(named, sequence_input, chunk),
-                                                                batch_size, device, **selection)
+            values[start:start + len(chunk)] = explained_values(model, _mutants(named, sequence_input, chunk,
+                                                                         channels_axis), batch_size, device, **selection)
     is_reference = plan[:, 1] < 0
     reference = np.empty(len(sequences), dtype=np.float32)
     reference[plan[is_reference, 0]] = values[is_reference]
@@ -97,12 +101,15 @@ def _rows_of(index: int, sequence: np.ndarray, first: int, stop: int) -> np.ndar
     return np.concatenate([[[index, -1, -1]], rows]).astype(np.int64)
 
 
-def _mutants(named: dict[str, np.ndarray], sequence_input: str, rows: np.ndarray) -> dict[str, np.ndarray]:
-    """The inputs of ``rows``: each row's sequence with its substitution (none for references)."""
+def _mutants(named: dict[str, np.ndarray], sequence_input: str, rows: np.ndarray,
+             channels_axis: int = -1) -> dict[str, np.ndarray]:
+    """The inputs of ``rows``: each row's sequence with its substitution (none for references), the
+    sequences back on their own channel axis."""
     batch = {k: v[rows[:, 0]] for k, v in named.items()}  # copies
     changed = np.flatnonzero(rows[:, 1] >= 0)
     seq = batch[sequence_input]
     seq[changed, rows[changed, 1], :4] = np.eye(4, dtype=seq.dtype)[rows[changed, 2]]
+    batch[sequence_input] = np.ascontiguousarray(np.moveaxis(seq, -1, channels_axis))
     return batch
 
 

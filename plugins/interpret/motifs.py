@@ -169,6 +169,8 @@ def best_matches_with_controls(
         ``matched`` (its q-value reaches ``q_threshold``), ``control_rate`` (the share of the
         query's shuffled copies whose best match reaches it) and ``n_controls``.
     """
+    if not queries:
+        return pd.DataFrame({column: [] for column in [*MATCH_COLUMNS, "matched", "control_rate", "n_controls"]})
     rng = np.random.default_rng(seed)
     controls = {f"{name}#control{k}": matrix for name, motif in queries.items()
                 for k, matrix in enumerate(column_shuffled(motif, n_controls, rng))}

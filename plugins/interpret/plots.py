@@ -136,6 +136,8 @@ def plot_strongest_region(arrays: Mapping[str, np.ndarray], path: str | Path, wi
     if not sequences:
         raise ValueError("the attributions hold no sequence input to draw")
     name, axis = sequences[0], int(arrays[f"channels_axis.{sequences[0]}"])
+    if f"ism.{name}" in arrays:
+        return _plot_ism_region(arrays, name, axis, path, width, title)
     scores, inputs = arrays[name], arrays[f"input.{name}"]
     best = int(np.argmax(np.abs(scores).reshape(len(scores), -1).sum(axis=1)))
     example_axis = axis - 1 if axis > 0 else axis  # the channel axis of one region's array
@@ -151,4 +153,26 @@ def plot_strongest_region(arrays: Mapping[str, np.ndarray], path: str | Path, wi
     region = f"{arrays['chrom'][best]}:{start + first}-{start + stop}"
     save_figure(attribution_figure(values[:4, first:stop], tracks, first=start + first,
                                    title=f"{title or name}: {region}"), path)
+    return region
+
+
+def _plot_ism_region(arrays: Mapping[str, np.ndarray], name: str, axis: int, path: str | Path, width: int,
+                     title: str | None) -> str:
+    """The strongest region's mutagenesis: each observed base's logo height is minus the mean
+    effect of replacing it, above the heat map of every substitution."""
+    effects, (offset, _) = arrays[f"ism.{name}"], arrays[f"ism_positions.{name}"][0]
+    best = int(np.argmax(np.abs(effects).reshape(len(effects), -1).sum(axis=1)))
+    first, stop = strongest_window(effects[best].T, width)
+    bases = columns(arrays[f"input.{name}"][best], axis - 1 if axis > 0 else axis)[:4, offset + first:offset + stop]
+    importance = -effects[best, first:stop].sum(axis=1) / 3  # identities are 0
+    start = int(arrays["start"][best]) + int(offset) + first
+    figure, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(max(6.0, (stop - first) / 10), 3.6),
+                                         gridspec_kw={"height_ratios": [1.3, 1]})
+    region = f"{arrays['chrom'][best]}:{start}-{start + stop - first}"
+    logo(bases * importance, ax=top, first=start, title=f"{title or name}: {region}")
+    ism_heatmap(effects[best, first:stop], ax=bottom, first=start)
+    bottom.set_xlabel("position")
+    bottom.set_xlim(start - 0.5, start + stop - first - 0.5)
+    figure.tight_layout()
+    save_figure(figure, path)
     return region

@@ -13,6 +13,9 @@ The arrays, as `save_arrays` writes them (npz, or HDF5 with one dataset each):
   every base would have had at each position (TF-MoDISco's input);
 * ``channels_axis.<input>``: a sequence input's channel axis (1 or -1), one number;
 * ``tracks.<input>``: the names of a sequence input's channels after its bases (``DNase``, ...);
+* with ``method="ism"``, instead of attributions: ``ism.<input>``, the ``(n, positions, 4)``
+  effects of every substitution in the sequence input (the entry's first), and
+  ``ism_positions.<input>``, their ``(first, stop)``;
 * ``chrom``, ``start``, ``end``: the regions.
 """
 from __future__ import annotations
@@ -51,9 +54,12 @@ def attribute_regions(
         A zoo name or entry folder.
     intervals_file, fasta_file, dataloader_args
         The entry's dataloader arguments: the regions, the genome and its other inputs.
-    method, output, batch_size, device, verbose, options
+    method
+        One of `epizoo.plugins.interpret.attributions.METHODS`, or ``ism`` (saturation
+        mutagenesis, `epizoo.plugins.interpret.ism.saturation_mutagenesis`).
+    output, batch_size, device, verbose, options
         As in `epizoo.plugins.interpret.attributions.attribute` (``options``: ``n_shuffles``,
-        ``n_steps``, ...).
+        ``n_steps``, ...; for ISM ``positions``, ``score``).
     target
         The task, by index or by name.
     hypothetical
@@ -72,12 +78,13 @@ def attribute_regions(
     batches = progress(dataset.batch_iter(batch_size=batch_size), quiet=not verbose,
                        total=-(-len(dataset) // batch_size), unit="batch")
     for batch in batches:
+        if method == "ism":
+            _append(parts, _ism_arrays(kipoi_model.model, batch["inputs"], declared, batch_size, device, **options))
+            continue
         scores = attribute(kipoi_model.model, batch["inputs"], method, **declared, hypothetical=hypothetical,
                            batch_size=batch_size, device=device, **options)
         for name, values in scores.items():
-            for key, array in _arrays(name, values.numpy(), np.asarray(batch["inputs"][name]), corrected,
-                                      hypothetical).items():
-                parts.setdefault(key, []).append(array)
+            _append(parts, _arrays(name, values.numpy(), np.asarray(batch["inputs"][name]), corrected, hypothetical))
     regions = {"chrom": dataset.chroms.astype(str), "start": dataset.starts, "end": dataset.ends}
     axes = {f"channels_axis.{name}": np.array(axis) for name, axis in corrected.items()}
     tracks = {f"tracks.{name}": np.array(contract.inputs[name].tracks, dtype=str) for name in corrected}
@@ -108,6 +115,29 @@ def declared_explanation(entry: str | Path, contract, target: int | str = 0, out
             "bins_axis": 1 + spec.axes.index("bins") if spec.is_profile else 1,
             "sequence_inputs": {n: (1 if s.channels_first else -1) for n, s in contract.inputs.items()
                                 if s.kind == "sequence"}}
+
+
+def _ism_arrays(network, inputs: Mapping[str, Any], declared: Mapping[str, Any], batch_size: int, device,
+                positions: tuple[int, int] | None = None, score: str = "diff") -> dict[str, np.ndarray]:
+    """One batch's saturation mutagenesis of the entry's first sequence input, with that input."""
+    from .ism import saturation_mutagenesis
+
+    if not declared["sequence_inputs"]:
+        raise ValueError("ISM mutates a sequence input, and this entry declares none")
+    name, axis = next(iter(declared["sequence_inputs"].items()))
+    length = np.asarray(inputs[name]).shape[-1 if axis == 1 else -2]
+    first, stop = positions if positions is not None else (0, length)
+    effects = saturation_mutagenesis(network, inputs, positions=(first, stop), score=score, target=declared["target"],
+                                     output=declared["output"], bins_axis=declared["bins_axis"], sequence_input=name,
+                                     channels_axis=axis, batch_size=batch_size, device=device)
+    n = len(effects)
+    return {f"ism.{name}": effects, f"input.{name}": np.asarray(inputs[name]),
+            f"ism_positions.{name}": np.tile([first, stop], (n, 1))}
+
+
+def _append(parts: dict[str, list[np.ndarray]], arrays: Mapping[str, np.ndarray]) -> None:
+    for key, array in arrays.items():
+        parts.setdefault(key, []).append(array)
 
 
 def _arrays(name: str, scores: np.ndarray, inputs: np.ndarray, corrected: Mapping[str, int],
