@@ -55,13 +55,15 @@ def main() -> None:
     x = inputs(args.sequences)
     runs = {"tangermeme": lambda: theirs(network, x, args.n_shuffles, args.batch_size),
             "epizoo": lambda: ours(network, x, args.n_shuffles, args.batch_size)}
-    best = {name: float("inf") for name in runs}
+    times: dict[str, list[float]] = {name: [] for name in runs}
     names = list(runs)
     for round_ in range(args.repeats):
         for name in names[round_ % 2:] + names[:round_ % 2]:  # alternate the order every round
-            best[name] = min(best[name], runs[name]())
+            times[name].append(runs[name]())
+    best = {name: min(values) for name, values in times.items()}
     for name, seconds in best.items():
-        print(f"{name:11s} {seconds:7.2f} s  {args.sequences / seconds:8.1f} sequences/s")
+        spread = ", ".join(f"{t:.2f}" for t in times[name])
+        print(f"{name:11s} {seconds:7.2f} s  {args.sequences / seconds:8.1f} sequences/s  (every round: {spread} s)")
     print(f"epizoo vs tangermeme: {best['tangermeme'] / best['epizoo']:.2f}x")
 
 

@@ -90,14 +90,16 @@ def main() -> None:
     runs = {"naive": lambda: naive(network, seq, first, stop),
             "tangermeme": lambda: theirs(network, seq, first, stop, args.batch_size),
             "epizoo": lambda: ours(network, seq, first, stop, args.batch_size)}
-    best = {name: float("inf") for name in runs}
+    times: dict[str, list[float]] = {name: [] for name in runs}
     names = list(runs)
     for round_ in range(args.repeats):
         for name in names[round_ % 3:] + names[:round_ % 3]:  # rotate the order every round
-            best[name] = min(best[name], runs[name]())
+            times[name].append(runs[name]())
     mutants = args.sequences * args.positions * 3
+    best = {name: min(values) for name, values in times.items()}
     for name, seconds in best.items():
-        print(f"{name:11s} {seconds:7.2f} s  {mutants / seconds:8.1f} mutants/s")
+        spread = ", ".join(f"{t:.2f}" for t in times[name])
+        print(f"{name:11s} {seconds:7.2f} s  {mutants / seconds:8.1f} mutants/s  (every round: {spread} s)")
     print(f"epizoo vs naive: {best['naive'] / best['epizoo']:.2f}x; vs tangermeme: {best['tangermeme'] / best['epizoo']:.2f}x")
 
 

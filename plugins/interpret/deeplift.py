@@ -121,12 +121,7 @@ def _check_convergence(contributions, change, max_delta, explained, paired, base
     worst = int(torch.argmax(delta - allowed))
     pair = (tuple(x[worst:worst + 1] for x in paired), tuple(b[worst:worst + 1] for b in baselines),
             tuple(f[worst:worst + 1] for f in fixed))
-    model = explained.model
-    named = dict(explained.named_modules())
-    culprits = [f"{type(model).__name__}.forward" if path == "model" else
-                f"{type(model).__name__}{path.removeprefix('model')} ({type(named[path]).__name__})"
-                for path in unconverged_modules(explained, *pair, max_delta=max_delta)]
-    where = ", ".join(culprits) if culprits else "an operation outside any module"
+    where = _culprits(explained, pair, max_delta)
     raise ConvergenceError(
         f"DeepLIFT does not converge: the contributions of a pair add up to {float(total[worst]):.6g} but the "
         f"output changed by {float(change[worst]):.6g} (delta {float(delta[worst]):.3g}). The non-linearity "
@@ -134,6 +129,15 @@ def _check_convergence(contributions, change, max_delta, explained, paired, base
         "nn.Tanh, nn.GELU, nn.MaxPool1d, nn.Softmax, nn.LayerNorm, tangermeme's BilinearOp for products, ...); "
         "a function such as torch.sigmoid or F.relu, or a multiplicative gate (an LSTM's), is treated as "
         "linear. Use integrated_gradients for this model, or write the operation as a registered module.")
+
+
+def _culprits(explained: nn.Module, pair: tuple, max_delta: float) -> str:
+    """The unconverged modules of the explained model, named from the model's class."""
+    model, named = explained.model, dict(explained.named_modules())
+    culprits = [f"{type(model).__name__}.forward" if path == "model" else
+                f"{type(model).__name__}{path.removeprefix('model')} ({type(named[path]).__name__})"
+                for path in unconverged_modules(explained, *pair, max_delta=max_delta)]
+    return ", ".join(culprits) if culprits else "an operation outside any module"
 
 
 def unconverged_modules(model: nn.Module, inputs: tuple[torch.Tensor, ...], references: tuple[torch.Tensor, ...],
