@@ -246,3 +246,16 @@ def test_ism_of_a_channels_first_entry_through_its_dataloader_and_the_command(mi
                  "--out", str(out), "--plot", str(figure), "--plot-width", "20"]) == 0
     np.testing.assert_allclose(load_arrays(out)["ism.seq"], effects, atol=1e-6)
     assert figure.read_bytes().startswith(b"<?xml")
+
+
+def test_epizoo_interpret_writes_a_report_of_its_strongest_regions(mirror, tmp_path):
+    from epizoo.cli import main
+
+    report = tmp_path / "report"
+    assert main(["-q", "interpret", "FactorNet/FOXA1/onePeak_DGF", "--regions", str(EXAMPLES / "regions.bed"),
+                 "--fasta", str(EXAMPLES / "genome.fa"), "--dataloader-args",
+                 json.dumps({"dnase_file": str(EXAMPLES / "dnase.bw")}), "--out", str(tmp_path / "a.npz"),
+                 "--report", str(report), "--plot-width", "40"]) == 0
+    page = (report / "report.html").read_text()
+    assert page.count('<img class="region"') == 5 and all((report / "regions" / f"{i}.png").is_file() for i in range(1, 6))
+    assert "dnase.bw (sha256 " in page and str(tmp_path) not in page and str(EXAMPLES) not in page

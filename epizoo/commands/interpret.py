@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plot", metavar="FIGURE",
                         help="also draw the strongest region's logo (.png, .svg or .pdf) beside its tracks")
     parser.add_argument("--plot-width", type=int, default=100, help="positions shown by --plot (default 100)")
+    parser.add_argument("--report", metavar="DIR",
+                        help="also write DIR/report.html: the 5 strongest regions drawn, and what was explained")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,11 +51,30 @@ def run(args: argparse.Namespace) -> int:
         region = plot_strongest_region(arrays, args.plot, args.plot_width, title=f"{args.model} ({args.method})")
         if not args.quiet:
             print(f"the strongest region, {region}, -> {args.plot}")
+    if args.report:
+        from epizoo.plugins.interpret.report import attribution_report
+
+        page = attribution_report(arrays, args.report, _provenance(args), width=args.plot_width,
+                                  title=f"{args.model} ({args.method})")
+        if not args.quiet:
+            print(f"report -> {page}")
     shapes = ", ".join(f"{k} {v.shape}" for k, v in arrays.items()
                        if ("." not in k or k.startswith("ism.")) and k not in ("chrom", "start", "end"))
     if not args.quiet:
         print(f"{len(arrays['start'])} regions -> {args.out} ({shapes})")
     return 0
+
+
+def _provenance(args: argparse.Namespace) -> dict:
+    """What a run explained: the entry and its options, and its files by name and checksum."""
+    from pathlib import Path
+
+    from epizoo.weights import file_record
+
+    files = {"regions": args.regions, "fasta": args.fasta} | json.loads(args.dataloader_args)
+    named = {key: file_record(value) if isinstance(value, str) and Path(value).is_file() else value
+             for key, value in files.items()}
+    return {"entry": args.model, "method": args.method, "target": args.target, "output": args.output} | named
 
 
 def _span(text: str) -> tuple[int, int]:

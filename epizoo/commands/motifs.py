@@ -8,7 +8,9 @@ from pathlib import Path
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("attributions", help="the .npz/.h5 of `epizoo interpret ... --hypothetical`")
     parser.add_argument("--database", required=True, help="MEME motif file (e.g. HOCOMOCO v9) to match against")
-    parser.add_argument("--out-dir", required=True, help="the report's folder (report.html, motifs.tsv, ...)")
+    parser.add_argument("--out-dir", required=True,
+                        help="the report's folder (report.html, motifs.tsv, ...); TF-MoDISco's results go beside it, "
+                             "as OUT_DIR.modisco.h5")
     parser.add_argument("--input", default="seq", help="the sequence input explained (default seq)")
     parser.add_argument("--max-seqlets", type=int, default=2000, help="seqlets per metacluster (default 2000)")
     parser.add_argument("--window", type=int, default=21, help="TF-MoDISco's sliding window (default 21)")
@@ -26,10 +28,11 @@ def run(args: argparse.Namespace) -> int:
 
     arrays = load_arrays(args.attributions)
     key = f"hypothetical.{args.input}"
-    if key not in arrays:
-        raise SystemExit(f"{args.attributions}: no hypothetical contributions of {args.input!r}; "
-                         "fix: run `epizoo interpret ... --hypothetical` (input_x_gradient or deep_lift_shap)")
-    axis = int(arrays[f"channels_axis.{args.input}"])
+    for needed in (key, f"input.{args.input}"):
+        if needed not in arrays:
+            raise SystemExit(f"{args.attributions}: no array {needed!r} (it holds {', '.join(arrays)}); fix: run "
+                             "`epizoo interpret ... --hypothetical` (input_x_gradient or deep_lift_shap)")
+    axis = int(arrays.get(f"channels_axis.{args.input}", -1))
     one_hot = as_channels_last(arrays[f"input.{args.input}"], axis)[..., :4]
     hypothetical = as_channels_last(arrays[key], axis)[..., :4]
     out_dir = Path(args.out_dir)

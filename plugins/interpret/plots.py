@@ -129,19 +129,29 @@ def columns(values: np.ndarray, channels_axis: int) -> np.ndarray:
 
 def plot_strongest_region(arrays: Mapping[str, np.ndarray], path: str | Path, width: int = 100,
                           title: str | None = None) -> str:
-    """Draw, from `attribute_regions`' arrays, the region whose sequence has the largest total
-    absolute attribution: the logo of its strongest ``width`` positions above each track channel's
-    input and attribution. Returns the region as ``chrom:start-end``."""
-    sequences = [key.split(".", 1)[1] for key in arrays if key.startswith("channels_axis.")]
-    if not sequences:
-        raise ValueError("the attributions hold no sequence input to draw")
-    name, axis = sequences[0], int(arrays[f"channels_axis.{sequences[0]}"])
+    """Draw, from `attribute_regions`' arrays, the region with the largest total absolute
+    attribution (or ISM effect) with `plot_region`. Returns it as ``chrom:start-end``."""
+    return plot_region(arrays, int(strongest_regions(arrays)[0]), path, width, title)
+
+
+def strongest_regions(arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The regions' indices, the largest total absolute attribution (or ISM effect) first."""
+    name, _ = _sequence_input(arrays)
+    values = arrays.get(f"ism.{name}", arrays[name])
+    return np.argsort(-np.abs(values).reshape(len(values), -1).sum(axis=1), kind="stable")
+
+
+def plot_region(arrays: Mapping[str, np.ndarray], index: int, path: str | Path, width: int = 100,
+                title: str | None = None) -> str:
+    """Draw region ``index`` of `attribute_regions`' arrays around its strongest ``width`` positions:
+    the logo of its sequence's contributions above each track channel's input and attribution, or
+    for ISM a logo of the observed bases above the heat map of every substitution. Returns the
+    window drawn as ``chrom:start-end``."""
+    name, axis = _sequence_input(arrays)
     if f"ism.{name}" in arrays:
-        return _plot_ism_region(arrays, name, axis, path, width, title)
-    scores, inputs = arrays[name], arrays[f"input.{name}"]
-    best = int(np.argmax(np.abs(scores).reshape(len(scores), -1).sum(axis=1)))
+        return _plot_ism_region(arrays, index, name, axis, path, width, title)
     example_axis = axis - 1 if axis > 0 else axis  # the channel axis of one region's array
-    values, given = columns(scores[best], example_axis), columns(inputs[best], example_axis)
+    values, given = columns(arrays[name][index], example_axis), columns(arrays[f"input.{name}"][index], example_axis)
     first, stop = strongest_window(values[:4], width)
     names = [str(t) for t in arrays.get(f"tracks.{name}", [])]
     tracks = {}
@@ -149,19 +159,26 @@ def plot_strongest_region(arrays: Mapping[str, np.ndarray], path: str | Path, wi
         label = names[channel - 4] if channel - 4 < len(names) else f"track {channel - 3}"
         tracks[label] = given[channel, first:stop]
         tracks[f"{label}\nattribution"] = values[channel, first:stop]
-    start = int(arrays["start"][best])
-    region = f"{arrays['chrom'][best]}:{start + first}-{start + stop}"
+    start = int(arrays["start"][index])
+    region = f"{arrays['chrom'][index]}:{start + first}-{start + stop}"
     save_figure(attribution_figure(values[:4, first:stop], tracks, first=start + first,
                                    title=f"{title or name}: {region}"), path)
     return region
 
 
-def _plot_ism_region(arrays: Mapping[str, np.ndarray], name: str, axis: int, path: str | Path, width: int,
-                     title: str | None) -> str:
-    """The strongest region's mutagenesis: each observed base's logo height is minus the mean
-    effect of replacing it, above the heat map of every substitution."""
+def _sequence_input(arrays: Mapping[str, np.ndarray]) -> tuple[str, int]:
+    """The first sequence input of the arrays, and its channel axis."""
+    sequences = [key.split(".", 1)[1] for key in arrays if key.startswith("channels_axis.")]
+    if not sequences:
+        raise ValueError("the attributions hold no sequence input to draw")
+    return sequences[0], int(arrays[f"channels_axis.{sequences[0]}"])
+
+
+def _plot_ism_region(arrays: Mapping[str, np.ndarray], best: int, name: str, axis: int, path: str | Path,
+                     width: int, title: str | None) -> str:
+    """A region's mutagenesis: each observed base's logo height is minus the mean effect of
+    replacing it, above the heat map of every substitution."""
     effects, (offset, _) = arrays[f"ism.{name}"], arrays[f"ism_positions.{name}"][0]
-    best = int(np.argmax(np.abs(effects).reshape(len(effects), -1).sum(axis=1)))
     first, stop = strongest_window(effects[best].T, width)
     bases = columns(arrays[f"input.{name}"][best], axis - 1 if axis > 0 else axis)[:4, offset + first:offset + stop]
     importance = -effects[best, first:stop].sum(axis=1) / 3  # identities are 0

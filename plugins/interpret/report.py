@@ -1,6 +1,9 @@
-"""A motif report: TF-MoDISco's patterns, their best database matches, and how far to trust them.
+"""HTML reports: a run's attributions (`attribution_report`), and a motif report (`motif_report`):
+TF-MoDISco's patterns, their best database matches, and how far to trust them.
 
-`motif_report` writes one folder, atomically:
+`attribution_report` writes ``report.html`` with the logos of the strongest regions beside their
+tracks (or their ISM heat maps), and what was explained, in ``regions/``. `motif_report` writes
+one folder, atomically:
 
 * ``report.html``: per pattern, the logo of its contributions (CWM) and of its letters, its
   seqlets, its best Tomtom match with the match's logo, q-value and the share of the pattern's
@@ -13,6 +16,7 @@
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +28,7 @@ from epizoo.dataloaders.motifs import read_meme, write_meme
 
 from .modisco import Pattern
 from .motifs import best_matches_with_controls
-from .plots import information_logo, logo, save_figure
+from .plots import information_logo, logo, plot_region, save_figure, strongest_regions
 
 COLUMNS = ["pattern", "n_seqlets", "target", "target_alt", "p_value", "q_value", "matched", "control_rate",
            "n_controls", "strand", "offset"]
@@ -97,24 +101,57 @@ def _table(patterns, database, n_controls, q_threshold, seed) -> pd.DataFrame:
 def _html(table: pd.DataFrame, provenance: Mapping[str, Any], q_threshold: float, with_modisco: bool) -> str:
     rows = "".join(_html_row(row) for row in table.itertuples())
     modisco = ', <a href="modisco/motifs.html">TF-MoDISco\'s report</a>' if with_modisco and len(table) else ""
-    about = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
-                    for k, v in provenance.items())
-    return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>epizoo motif report</title>
-<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:middle}} img{{height:70px}}</style>
-</head><body>
-<h1>Motifs</h1>
-<table>{about}</table>
-<p>Each pattern is TF-MoDISco's, matched with Tomtom (memelite, Euclidean distance). A match
-counts at q &lt; {q_threshold}. The control rate is the share of the pattern's column-shuffled
-copies whose best match also reaches it: a q-value is evidence only where that rate is low.</p>
+    return _page("Motifs", provenance, f"""<p>Each pattern is TF-MoDISco's, matched with Tomtom (memelite,
+Euclidean distance). A match counts at q &lt; {q_threshold}. The control rate is the share of the pattern's
+column-shuffled copies whose best match also reaches it: a q-value is evidence only where that rate is low.</p>
 <table><tr><th>pattern</th><th>seqlets</th><th>contributions</th><th>letters</th><th>best match</th>
 <th>q-value</th><th>control rate</th><th>match logo</th></tr>
 {rows}</table>
-<p>Files: <a href="motifs.tsv">motifs.tsv</a>, <a href="patterns.meme">patterns.meme</a>{modisco}</p>
+<p>Files: <a href="motifs.tsv">motifs.tsv</a>, <a href="patterns.meme">patterns.meme</a>{modisco}</p>""")
+
+
+def _page(title: str, provenance: Mapping[str, Any], body: str) -> str:
+    """An HTML page: its title, the table of what it explains, then ``body``."""
+    about = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_shown(v))}</td></tr>"
+                    for k, v in provenance.items())
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>epizoo: {html.escape(title)}</title>
+<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:middle}} img{{height:70px}}
+img.region{{height:auto;max-width:100%}}</style>
+</head><body>
+<h1>{html.escape(title)}</h1>
+<table>{about}</table>
+{body}
 </body></html>
 """
+
+
+def _shown(value: Any) -> str:
+    """A provenance value as text: a file record as its name, checksum and size."""
+    if isinstance(value, Mapping) and {"file", "sha256"} <= set(value):
+        return f"{value['file']} (sha256 {value['sha256']}, {value.get('bytes', '?')} bytes)"
+    return json.dumps(value) if isinstance(value, (Mapping, list)) else str(value)
+
+
+def attribution_report(arrays: Mapping[str, Any], out_dir: str | Path, provenance: Mapping[str, Any] | None = None,
+                       n_regions: int = 5, width: int = 100, title: str = "Attributions") -> Path:
+    """Write ``out_dir/report.html`` (replacing the folder): the ``n_regions`` strongest regions of
+    `attribute_regions`' arrays, each drawn with `plot_region` around its strongest ``width``
+    positions, under what was explained (``provenance``). Returns the page's path."""
+    with atomic_dir(Path(out_dir)) as tmp:
+        (tmp / "regions").mkdir()
+        rows = []
+        for rank, index in enumerate(strongest_regions(arrays)[:n_regions], start=1):
+            region = f"{arrays['chrom'][index]}:{int(arrays['start'][index])}-{int(arrays['end'][index])}"
+            shown = plot_region(arrays, int(index), tmp / "regions" / f"{rank}.png", width, title)
+            rows.append(f'<tr><td>{rank}</td><td>{html.escape(region)}</td><td>{html.escape(shown)}</td>'
+                        f'<td><img class="region" src="regions/{rank}.png"></td></tr>\n')
+        body = ("<p>The strongest regions (largest total absolute attribution), each around its strongest "
+                f"{width} positions.</p>\n<table><tr><th>rank</th><th>region</th><th>shown</th><th></th></tr>\n"
+                + "".join(rows) + "</table>")
+        (tmp / "report.html").write_text(_page(title, provenance or {}, body))
+    return Path(out_dir) / "report.html"
 
 
 def _html_row(row) -> str:
