@@ -259,3 +259,29 @@ def test_epizoo_interpret_writes_a_report_of_its_strongest_regions(mirror, tmp_p
     page = (report / "report.html").read_text()
     assert page.count('<img class="region"') == 5 and all((report / "regions" / f"{i}.png").is_file() for i in range(1, 6))
     assert "dnase.bw (sha256 " in page and str(tmp_path) not in page and str(EXAMPLES) not in page
+
+
+def test_index_inputs_are_explained_through_their_embeddings():
+    from epizoo.plugins.interpret.attributions import attribute_layer
+
+    class Factors(nn.Module):  # Avocado-shaped: cell type and position embeddings -> a linear read-out
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.celltype_embedding, self.genome_embedding = nn.Embedding(5, 3), nn.Embedding(100, 4)
+            self.out = nn.Linear(7, 1)
+
+        def forward(self, cell_type, position):
+            return self.out(torch.cat([self.celltype_embedding(cell_type), self.genome_embedding(position)], 1))
+
+    model = Factors()
+    X = {"cell_type": np.array([0, 3, 4]), "position": np.array([7, 50, 99])}
+    factors = attribute_layer(model, X, "celltype_embedding", batch_size=2, device="cpu")
+    embedded = model.celltype_embedding(torch.as_tensor(X["cell_type"])).detach()
+    torch.testing.assert_close(factors, embedded * model.out.weight[0, :3].detach())  # activation x weight
+    gradient = attribute_layer(model, X, "genome_embedding", "saliency", device="cpu")
+    torch.testing.assert_close(gradient, model.out.weight[0, 3:].detach().expand(3, 4))
+    with pytest.raises(ValueError, match="all indices.*attribute_layer"):
+        attribute(model, X, device="cpu")  # indices have no attributions of their own
+    with pytest.raises(ValueError, match="no layer 'assay_embedding'"):
+        attribute_layer(model, X, "assay_embedding")

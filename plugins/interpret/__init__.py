@@ -2,7 +2,8 @@
 
 * `epizoo.plugins.interpret.attributions`: `attribute`, the attributions of every input of a model
   (saliency, input x gradient, integrated gradients, DeepLiftShap) for one chosen output value
-  per sample; `epizoo.plugins.interpret.deeplift` holds DeepLIFT's pass and its convergence check;
+  per sample, and `attribute_layer`, those of a layer's output (index inputs' embeddings);
+  `epizoo.plugins.interpret.deeplift` holds DeepLIFT's pass and its convergence check;
 * `epizoo.plugins.interpret.regions`: `attribute_regions`, attributions of a zoo entry on a BED's
   regions through its own dataloader (``epizoo interpret``);
 * `epizoo.plugins.interpret.ism`: `saturation_mutagenesis`, every single-base substitution of a
@@ -27,7 +28,7 @@ from importlib import import_module
 from epizoo._lazy import submodule_getattr
 
 #: functions reachable from the package itself (``epizoo.interpret.attribute``)
-_FUNCTIONS = {"attribute": "attributions", "saturation_mutagenesis": "ism", "call_seqlets": "modisco",
+_FUNCTIONS = {"attribute": "attributions", "attribute_layer": "attributions", "saturation_mutagenesis": "ism", "call_seqlets": "modisco",
               "tfmodisco": "modisco", "motif_report": "report", "best_matches_with_controls": "motifs",
               "global_importance": "gia", "flank_scan": "gia", "distance_scan": "gia", "cooperativity": "gia"}
 _submodule = submodule_getattr(__name__)

@@ -126,6 +126,9 @@ def attribute(
     named = dict(X) if isinstance(X, Mapping) else {"_x": X} | {f"_arg{i}": a for i, a in enumerate(args or ())}
     tensors = {k: torch.as_tensor(np.asarray(v) if not torch.is_tensor(v) else v) for k, v in named.items()}
     floats = [k for k, v in tensors.items() if v.is_floating_point()]
+    if not floats:
+        raise ValueError("the inputs are all indices, which have no attributions of their own: explain their "
+                         "embeddings with attribute_layer(model, X, layer)")
     default = "seq" if isinstance(X, Mapping) else "_x"  # a lone tensor is the sequence
     if isinstance(sequence_inputs, int):
         sequence_inputs = {default: sequence_inputs}
@@ -191,6 +194,76 @@ def select_value(raw: Any, target: int = 0, output: str | int | None = None, win
     profile = raw.movedim(bins_axis, 1)[:, :, target]  # (batch, bins)
     first, stop = window if window is not None else (0, profile.shape[1])
     return profile[:, first:stop].sum(dim=1)
+
+
+def attribute_layer(
+    model: torch.nn.Module,
+    X: torch.Tensor | np.ndarray | Mapping[str, Any],
+    layer: str,
+    method: str = "input_x_gradient",
+    *,
+    target: int = 0,
+    output: str | int | None = None,
+    window: tuple[int, int] | None = None,
+    bins_axis: int = 1,
+    batch_size: int = 64,
+    device: str | torch.device | None = None,
+) -> torch.Tensor:
+    """Attributions of a layer's output: the gradient of the explained value there (``saliency``)
+    or activation times gradient (``input_x_gradient``). For inputs that are indices (Avocado's
+    cell type, assay and position), whose own attributions are not defined, the layer is their
+    embedding: how much each factor of it drives the prediction.
+
+    Parameters
+    ----------
+    model, X, target, output, window, bins_axis, batch_size, device
+        As in `attribute` (``X`` a tensor or named inputs, integer ones allowed).
+    layer
+        The submodule, by its name in ``model.named_modules()`` (``celltype_embedding``).
+    method
+        ``saliency`` or ``input_x_gradient``.
+
+    Returns
+    -------
+    torch.Tensor
+        On the CPU, float32, shaped as the layer's output (its first tensor, for a tuple).
+    """
+    if method not in ("saliency", "input_x_gradient"):
+        raise ValueError(f"layer attributions are saliency or input_x_gradient, not {method!r}")
+    modules = dict(model.named_modules())
+    if layer not in modules:
+        raise ValueError(f"{type(model).__name__} has no layer {layer!r}; its layers are "
+                         f"{', '.join(name for name in modules if name)}")
+    named = dict(X) if isinstance(X, Mapping) else {"_x": X}
+    tensors = {k: torch.as_tensor(np.asarray(v) if not torch.is_tensor(v) else v) for k, v in named.items()}
+    explained = _Explained(model, list(tensors), [], {"target": target, "output": output, "window": window,
+                                                      "bins_axis": bins_axis}, [] if isinstance(X, Mapping) else ["_x"])
+    device = torch.device(device) if device is not None else default_device()
+    parts = []
+    with model_state(model, device):
+        for start in range(0, len(next(iter(tensors.values()))), batch_size):
+            batch = [v[start:start + batch_size].to(device) for v in tensors.values()]
+            activation, gradient = _layer_gradient(explained, modules[layer], batch)
+            parts.append((gradient if method == "saliency" else activation * gradient).float().cpu())
+    return torch.cat(parts)
+
+
+def _layer_gradient(explained: torch.nn.Module, module: torch.nn.Module, batch: list[torch.Tensor]):
+    """The layer's output on ``batch`` and the gradient of the explained values' sum with respect to it."""
+    seen: list[torch.Tensor] = []
+
+    def keep(module, args, out):
+        first = next(o for o in out if torch.is_tensor(o)) if isinstance(out, (tuple, list)) else out
+        seen.append(first)
+
+    handle = module.register_forward_hook(keep)
+    try:
+        with torch.enable_grad():
+            values = explained(*batch)
+            gradient = torch.autograd.grad(values.sum(), seen[0])[0]
+    finally:
+        handle.remove()
+    return seen[0].detach(), gradient
 
 
 def explained_values(model: torch.nn.Module, X: Mapping[str, Any], batch_size: int = 256,
