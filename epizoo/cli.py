@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "onehot": ("epizoo.commands.onehot", "one-hot encode BED regions of a FASTA into an .npz"),
     "workflow": ("epizoo.commands.workflow", "print or write the Snakemake workflows (scatter/gather score-variants)"),
     "interpret": ("epizoo.commands.interpret", "attributions of a zoo entry's inputs on the regions of a BED file"),
+    "gia": ("epizoo.commands.gia", "global importance of a pattern in a zoo entry, on shuffled backgrounds of a BED's regions"),
     "motifs": ("epizoo.commands.motifs", "TF-MoDISco patterns of saved attributions, matched to a motif database, as a report"),
 }
 

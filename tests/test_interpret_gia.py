@@ -99,3 +99,22 @@ def test_the_global_importance_of_foxa1_in_factornet_foxa1(mirror, shared_data):
     site = global_importance(network, backgrounds, {490: consensus}, device="cpu")
     control = global_importance(network, backgrounds, {490: scrambled}, device="cpu")
     assert site.shape == (8,) and site.mean() > 0.2 and site.mean() > 10 * abs(control.mean())
+
+
+def test_epizoo_gia_on_an_entrys_regions(mirror, tmp_path):
+    import pandas as pd
+
+    from conftest import REPO
+    from epizoo.cli import main
+
+    examples = REPO / "examples"
+    common = ["-q", "gia", "TFTransfer/JUND_finetuned", "--regions", str(examples / "dhs_regions.bed"),
+              "--fasta", str(examples / "genome.fa")]
+    assert main([*common, "--pattern", "ATGACTCAT", "--out", str(tmp_path / "one.tsv")]) == 0
+    one = pd.read_csv(tmp_path / "one.tsv", sep="\t")
+    assert list(one.columns) == ["sequence", "importance", "sd"] and len(one) == 1 and one.loc[0, "importance"] > 0
+    assert main([*common, "--pattern", "ATGACTCAT", "--second", "ATGACTCAT", "--distances=-40:41:20",
+                 "--out", str(tmp_path / "pair.tsv")]) == 0
+    pair = pd.read_csv(tmp_path / "pair.tsv", sep="\t")
+    assert pair["distance"].tolist() == [-40, -20, 20, 40]  # 0 would overlap
+    assert (pair["importance"] > one.loc[0, "importance"]).all()  # two AP-1 sites weigh more than one

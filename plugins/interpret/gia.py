@@ -174,3 +174,29 @@ def _length(backgrounds: np.ndarray, options: Mapping[str, Any]) -> int:
     """The sequences' length: the axis of ``(n, length, channels)`` or ``(n, channels, length)``
     that is not the channels'."""
     return np.asarray(backgrounds).shape[2 if options.get("channels_axis", -1) == 1 else 1]
+
+
+def entry_backgrounds(entry: str, intervals_file: str, fasta_file: str, dataloader_args: Mapping[str, Any] | None = None,
+                      n_per_sequence: int = 1, target: int | str = 0, output: str | None = None,
+                      random_state: int = 0) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """An entry's network and the options of the experiments above for it: its regions' inputs
+    through its own dataloader, the sequence dinucleotide-shuffled ``n_per_sequence`` times (the
+    other inputs repeated alongside), and the value explained from its declared contract."""
+    from epizoo.registry import get_contract, get_model
+
+    from .regions import declared_explanation
+
+    kipoi_model = get_model(entry)
+    dataset = kipoi_model.default_dataloader(intervals_file=str(intervals_file), fasta_file=str(fasta_file),
+                                             **dict(dataloader_args or {}))
+    declared = declared_explanation(entry, get_contract(entry, dataset.input_specs()), target, output)
+    if not declared["sequence_inputs"]:
+        raise ValueError(f"{entry} declares no sequence input to embed patterns in")
+    name, axis = next(iter(declared["sequence_inputs"].items()))
+    batches = [batch["inputs"] for batch in dataset.batch_iter(batch_size=256)]
+    inputs = {key: np.concatenate([np.asarray(b[key]) for b in batches]) for key in batches[0]}
+    backgrounds = shuffled_backgrounds(inputs.pop(name), n_per_sequence, axis, random_state)
+    others = {key: np.repeat(values, n_per_sequence, axis=0) for key, values in inputs.items()}
+    return kipoi_model.model, {"backgrounds": backgrounds, "inputs": others, "sequence_input": name,
+                               "channels_axis": axis, "target": declared["target"], "output": declared["output"],
+                               "bins_axis": declared["bins_axis"]}
