@@ -114,36 +114,25 @@ def attribute(
         tuple of it and each argument's (None for an integer one); for named inputs, one per
         float input.
     """
-    _check_method(method, hypothetical)
+    _check_method(method, hypothetical, dtype)
     if isinstance(model, (str, Path)):
-        from .regions import entry_explanation
-
-        model, declared = entry_explanation(model, target, output)
-        target, output, bins_axis = declared["target"], declared["output"], declared["bins_axis"]
-        if sequence_inputs is None:  # a lone tensor is the entry's (first) sequence input
-            axes = declared["sequence_inputs"]
-            sequence_inputs = axes if isinstance(X, Mapping) else next(iter(axes.values()), None)
+        model, (target, output, bins_axis, sequence_inputs) = _from_entry(model, X, target, output, sequence_inputs)
     named = dict(X) if isinstance(X, Mapping) else {"_x": X} | {f"_arg{i}": a for i, a in enumerate(args or ())}
     tensors = {k: torch.as_tensor(np.asarray(v) if not torch.is_tensor(v) else v) for k, v in named.items()}
     floats = [k for k, v in tensors.items() if v.is_floating_point()]
     if not floats:
         raise ValueError("the inputs are all indices, which have no attributions of their own: explain their "
                          "embeddings with attribute_layer(model, X, layer)")
-    default = "seq" if isinstance(X, Mapping) else "_x"  # a lone tensor is the sequence
-    if isinstance(sequence_inputs, int):
-        sequence_inputs = {default: sequence_inputs}
-    corrected = dict(sequence_inputs) if sequence_inputs is not None else ({default: -1} if default in floats else {})
     device = torch.device(device) if device is not None else default_device()
     selection = {"target": target, "output": output, "window": window, "bins_axis": bins_axis}
-    positional = [] if isinstance(X, Mapping) else list(named)
-    explained = _Explained(model, floats, [k for k in tensors if k not in floats], selection, positional,
-                           autocast_dtype(dtype), device)
-    options = {"method": method, "corrected": corrected, "baseline": baseline, "n_steps": n_steps,
-               "n_shuffles": n_shuffles, "hypothetical": hypothetical, "random_state": random_state}
+    explained = _Explained(model, floats, [k for k in tensors if k not in floats], selection,
+                           [] if isinstance(X, Mapping) else list(named), autocast_dtype(dtype), device)
+    options = {"method": method, "corrected": _corrected_inputs(X, floats, sequence_inputs), "baseline": baseline,
+               "n_steps": n_steps, "n_shuffles": n_shuffles, "hypothetical": hypothetical,
+               "random_state": random_state}
     parts: dict[str, list[torch.Tensor]] = {k: [] for k in floats}
-    n = len(next(iter(tensors.values())))
     step = max(1, batch_size // n_shuffles) if method == "deep_lift_shap" else batch_size
-    starts = progress(range(0, n, step), quiet=not verbose, desc="attributions", unit="batch")
+    starts = progress(range(0, len(tensors[floats[0]]), step), quiet=not verbose, desc="attributions", unit="batch")
     with model_state(model, device):
         for start in starts:
             batch = {k: v[start:start + step].to(device) for k, v in tensors.items()}
@@ -155,12 +144,38 @@ def attribute(
     return tuple(result.get(k) for k in named) if args else result["_x"]
 
 
-def _check_method(method: str, hypothetical: bool) -> None:
+def _from_entry(entry, X, target, output, sequence_inputs) -> tuple[torch.nn.Module, tuple]:
+    """An entry's network, and ``target`` (an index), ``output``, ``bins_axis`` and
+    ``sequence_inputs`` from its contract (a lone tensor is its first sequence input)."""
+    from .regions import entry_explanation
+
+    network, declared = entry_explanation(entry, target, output)
+    if sequence_inputs is None:
+        axes = declared["sequence_inputs"]
+        sequence_inputs = axes if isinstance(X, Mapping) else next(iter(axes.values()), None)
+    return network, (declared["target"], declared["output"], declared["bins_axis"], sequence_inputs)
+
+
+def _corrected_inputs(X, floats: list[str], sequence_inputs) -> dict[str, int]:
+    """``{input: channels axis}`` of the one-hot inputs; default the ``seq`` input (or a lone tensor),
+    channels last."""
+    default = "seq" if isinstance(X, Mapping) else "_x"  # a lone tensor is the sequence
+    if isinstance(sequence_inputs, int):
+        return {default: sequence_inputs}
+    if sequence_inputs is not None:
+        return dict(sequence_inputs)
+    return {default: -1} if default in floats else {}
+
+
+def _check_method(method: str, hypothetical: bool, dtype) -> None:
     if method not in METHODS:
         raise ValueError(f"unknown attribution method {method!r}; use one of {', '.join(METHODS)}")
     if hypothetical and method not in ("input_x_gradient", "deep_lift_shap"):
         raise ValueError("hypothetical contributions are those of input_x_gradient and deep_lift_shap, "
                          f"not of {method}")
+    if method == "deep_lift_shap" and autocast_dtype(dtype) is not None:
+        raise ValueError("deep_lift_shap runs in float32: its summation-to-delta check is meaningless in "
+                         f"{dtype}; drop dtype, or use another method")
 
 
 class _Explained(torch.nn.Module):

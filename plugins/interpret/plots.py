@@ -137,7 +137,7 @@ def plot_strongest_region(arrays: Mapping[str, np.ndarray], path: str | Path, wi
 def strongest_regions(arrays: Mapping[str, np.ndarray]) -> np.ndarray:
     """The regions' indices, the largest total absolute attribution (or ISM effect) first."""
     name, _ = _sequence_input(arrays)
-    values = arrays.get(f"ism.{name}", arrays[name])
+    values = arrays[f"ism.{name}"] if f"ism.{name}" in arrays else arrays[name]
     return np.argsort(-np.abs(values).reshape(len(values), -1).sum(axis=1), kind="stable")
 
 
