@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from epizoo.plugins.interpret.attributions import attribute
-from epizoo.plugins.interpret.deeplift import ConvergenceError, dinucleotide_references
+from epizoo.plugins.interpret.deeplift import ConvergenceError
+from epizoo.plugins.interpret.shuffles import shuffled_backgrounds
 
 
 def _one_hot(n, length, seed=0):
@@ -62,7 +63,7 @@ def test_deep_lift_shap_equals_tangermeme_and_sums_to_the_change_from_the_refere
     model, seq = ConvNet(), _one_hot(5, 60)
     ours = attribute(model, seq, "deep_lift_shap", target=1, n_shuffles=8, random_state=3, batch_size=16,
                      device=device)
-    references = dinucleotide_references(torch.from_numpy(seq), -1, 8, [3 + i for i in range(5)])
+    references = torch.from_numpy(shuffled_backgrounds(seq, 8, random_state=3)).reshape(5, 8, 60, 4)
     theirs = deep_lift_shap(ChannelsFirst(model), torch.from_numpy(seq).transpose(1, 2), target=1,
                             references=references.transpose(2, 3).contiguous(), device=device)
     torch.testing.assert_close(ours, theirs.transpose(1, 2).float(), atol=1e-6, rtol=0)

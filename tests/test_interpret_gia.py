@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from epizoo.plugins.interpret.gia import (cooperativity, distance_scan, embed, flank_scan, global_importance,
-                                          shuffled_backgrounds)
+from epizoo.plugins.interpret.gia import cooperativity, distance_scan, embed, flank_scan, global_importance
+from epizoo.plugins.interpret.shuffles import shuffled_backgrounds
 
 CORE, GOOD, PLAIN = "TGACTCA", "ATGACTCAT", "CTGACTCAG"  # PLAIN: a core with flanks that are not good
 

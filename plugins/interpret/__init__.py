@@ -30,7 +30,8 @@ from epizoo._lazy import submodule_getattr
 #: functions reachable from the package itself (``epizoo.interpret.attribute``)
 _FUNCTIONS = {"attribute": "attributions", "attribute_layer": "attributions", "saturation_mutagenesis": "ism", "call_seqlets": "modisco",
               "tfmodisco": "modisco", "motif_report": "report", "best_matches_with_controls": "motifs",
-              "global_importance": "gia", "flank_scan": "gia", "distance_scan": "gia", "cooperativity": "gia"}
+              "global_importance": "gia", "flank_scan": "gia", "distance_scan": "gia", "cooperativity": "gia",
+              "shuffled_backgrounds": "shuffles"}
 _submodule = submodule_getattr(__name__)
 
 

@@ -39,7 +39,8 @@ from epizoo.device import autocast, autocast_dtype, default_device
 from epizoo.prediction import model_state, predict
 from epizoo.progress import progress
 
-from .deeplift import deep_lift_shap_batch, dinucleotide_references
+from .deeplift import deep_lift_shap_batch
+from .shuffles import shuffled_backgrounds
 
 METHODS = ("saliency", "input_x_gradient", "integrated_gradients", "deep_lift_shap")
 
@@ -297,8 +298,7 @@ def _attribute_batch(explained: _Explained, batch, first: int, method, corrected
         return explained(*values, *fixed)
 
     if method == "deep_lift_shap":
-        seeds = [random_state + first + i for i in range(len(inputs[0]))]
-        references = tuple(_shap_references(name, x.detach(), corrected, baseline, n_shuffles, seeds)
+        references = tuple(_shap_references(name, x.detach(), corrected, baseline, n_shuffles, random_state + first)
                            for name, x in zip(explained.floats, inputs))
         onehot = {i: corrected[name] for i, name in enumerate(explained.floats) if name in corrected}
         values = deep_lift_shap_batch(explained, tuple(x.detach() for x in inputs), fixed, references, onehot,
@@ -329,14 +329,15 @@ def _corrected(gradient: torch.Tensor, axis: int) -> torch.Tensor:
     return out
 
 
-def _shap_references(name, x, corrected, baseline, n_shuffles, seeds) -> torch.Tensor:
-    """``(n, n_shuffles, ...)`` references of one input: the sequences' bases shuffled, the rest
-    (track channels, other inputs) from ``baseline``."""
+def _shap_references(name, x, corrected, baseline, n_shuffles, first_seed) -> torch.Tensor:
+    """``(n, n_shuffles, ...)`` references of one input: the sequences' bases shuffled (example ``i``
+    with seed ``first_seed + i``), the rest (track channels, other inputs) from ``baseline``."""
     others = _baseline(baseline, name, x).unsqueeze(1).expand(-1, n_shuffles, *x.shape[1:])
     if name not in corrected:
         return others
     axis = corrected[name]
-    references = dinucleotide_references(x, axis, n_shuffles, seeds)
+    shuffled = shuffled_backgrounds(x.cpu().numpy(), n_shuffles, axis, first_seed)
+    references = torch.from_numpy(shuffled).reshape(len(x), n_shuffles, *x.shape[1:]).to(x.device)
     tracks = others.narrow(axis + 1 if axis >= 0 else axis, 4, x.shape[axis] - 4)
     references.narrow(axis + 1 if axis >= 0 else axis, 4, x.shape[axis] - 4).copy_(tracks)
     return references

@@ -11,7 +11,7 @@ summation-to-delta by ~1e-2 on a conv-ReLU-maxpool network where tangermeme's ho
 
 A batch holds every (example, reference) pair; the contributions are averaged over each
 example's references, which is DeepLiftShap. The references of a one-hot sequence are
-dinucleotide shuffles of its bases (tangermeme's `dinucleotide_shuffle`, seeded per example so
+dinucleotide shuffles of its bases (`epizoo.plugins.interpret.shuffles`, seeded per example so
 that results do not depend on the batching); its track channels and every other float input take
 ``baseline`` (default zeros: no signal). A sequence's contributions are tangermeme's: each
 position's contribution is put on its observed base (``hypothetical=True`` gives the
@@ -220,17 +220,3 @@ class _Probe(nn.Module):
         if self.weights is None:
             self.weights = torch.randn(out.shape[1:], generator=torch.Generator().manual_seed(0)).to(out)
         return (out * self.weights).flatten(1).sum(dim=1)
-
-
-def dinucleotide_references(sequences: torch.Tensor, axis: int, n_shuffles: int, seeds: list[int]) -> torch.Tensor:
-    """``(n, n_shuffles, ...)`` dinucleotide shuffles of the bases (the first four channels along
-    ``axis``) of one-hot sequences; the other channels of the references are zero."""
-    from tangermeme.ersatz import dinucleotide_shuffle
-
-    channels_first = sequences.movedim(axis, 1)
-    bases = channels_first[:, :4].float().cpu()
-    shuffled = dinucleotide_shuffle(bases, n=n_shuffles, random_state=seeds, allow_N=True)
-    references = torch.zeros(len(sequences), n_shuffles, *channels_first.shape[1:])
-    references[:, :, :4] = shuffled
-    return references.movedim(2, axis + 1 if axis >= 0 else axis).to(sequences.device)
-

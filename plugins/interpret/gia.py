@@ -2,7 +2,8 @@
 
 The global importance of a pattern is the mean, over background sequences, of the change of the
 explained value when the pattern is embedded: ``mean(f(background with pattern) - f(background))``.
-Backgrounds are dinucleotide shuffles of real sequences (`shuffled_backgrounds`), which keep
+Backgrounds are dinucleotide shuffles of real sequences (`shuffled_backgrounds`,
+`epizoo.plugins.interpret.shuffles`), which keep
 their composition and remove their motifs. The experiments of GOPHER's Fig. 6:
 
 * `global_importance`: one or several patterns embedded at given positions;
@@ -28,22 +29,7 @@ import pandas as pd
 import torch
 
 from .attributions import explained_values
-
-
-def shuffled_backgrounds(sequences: np.ndarray, n_per_sequence: int = 1, channels_axis: int = -1,
-                         random_state: int = 0) -> np.ndarray:
-    """``n_per_sequence`` dinucleotide shuffles of each sequence's bases, shaped and laid out as the
-    sequences (track channels, if any, copied unchanged), shuffle ``k`` of sequence ``i`` at row
-    ``i * n_per_sequence + k``."""
-    from tangermeme.ersatz import dinucleotide_shuffle
-
-    sequences = np.asarray(sequences, dtype=np.float32)
-    channels_first = torch.from_numpy(np.moveaxis(sequences, channels_axis, 1).copy())
-    seeds = [random_state + i for i in range(len(sequences))]
-    shuffled = dinucleotide_shuffle(channels_first[:, :4], n=n_per_sequence, random_state=seeds, allow_N=True)
-    out = channels_first.repeat_interleave(n_per_sequence, dim=0)
-    out[:, :4] = shuffled.reshape(-1, *shuffled.shape[2:])
-    return np.moveaxis(out.numpy(), 1, channels_axis)
+from .shuffles import shuffled_backgrounds
 
 
 def global_importance(
