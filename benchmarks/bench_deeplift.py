@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 import epizoo
+from rounds import interleaved, report
 from epizoo.plugins.interpret.attributions import attribute
 
 
@@ -55,15 +56,7 @@ def main() -> None:
     x = inputs(args.sequences)
     runs = {"tangermeme": lambda: theirs(network, x, args.n_shuffles, args.batch_size),
             "epizoo": lambda: ours(network, x, args.n_shuffles, args.batch_size)}
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    names = list(runs)
-    for round_ in range(args.repeats):
-        for name in names[round_ % 2:] + names[:round_ % 2]:  # alternate the order every round
-            times[name].append(runs[name]())
-    best = {name: min(values) for name, values in times.items()}
-    for name, seconds in best.items():
-        spread = ", ".join(f"{t:.2f}" for t in times[name])
-        print(f"{name:11s} {seconds:7.2f} s  {args.sequences / seconds:8.1f} sequences/s  (every round: {spread} s)")
+    best = report(interleaved(runs, args.repeats), args.sequences, "sequences")
     print(f"epizoo vs tangermeme: {best['tangermeme'] / best['epizoo']:.2f}x")
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 import epizoo
+from rounds import interleaved, report
 from epizoo.plugins.interpret.ism import saturation_mutagenesis
 
 
@@ -90,16 +91,9 @@ def main() -> None:
     runs = {"naive": lambda: naive(network, seq, first, stop),
             "tangermeme": lambda: theirs(network, seq, first, stop, args.batch_size),
             "epizoo": lambda: ours(network, seq, first, stop, args.batch_size)}
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    names = list(runs)
-    for round_ in range(args.repeats):
-        for name in names[round_ % 3:] + names[:round_ % 3]:  # rotate the order every round
-            times[name].append(runs[name]())
+    times = interleaved(runs, args.repeats)
     mutants = args.sequences * args.positions * 3
-    best = {name: min(values) for name, values in times.items()}
-    for name, seconds in best.items():
-        spread = ", ".join(f"{t:.2f}" for t in times[name])
-        print(f"{name:11s} {seconds:7.2f} s  {mutants / seconds:8.1f} mutants/s  (every round: {spread} s)")
+    best = report(times, mutants, "mutants")
     print(f"epizoo vs naive: {best['naive'] / best['epizoo']:.2f}x; vs tangermeme: {best['tangermeme'] / best['epizoo']:.2f}x")
 
 
