@@ -76,3 +76,14 @@ def test_parameter_counts_match_the_layers_by_hand():
     block = 8 * 4 * 3 + 2 * 4 + 4 * 8 + 2 * 8
     assert _parameters(basenji) == (4 * 8 * 15 + 2 * 8) + 11 * block + (8 * 16 + 2 * 16) + (16 * 2 + 2)
     assert all(float(b.body[5].weight.detach().abs().sum()) == 0 for b in basenji.tower)  # residual branches start at 0
+
+
+def test_the_binary_basenjis_exponential_version_and_keras_batch_norm():
+    model = BasenjiBinary(n_tasks=2, filters=8, final_filters=16, first_activation="exponential")
+    assert isinstance(model.trunk[0][3], Exponential)  # after the first batch norm
+    norms = [m for m in Basset(n_tasks=2).modules() if isinstance(m, nn.BatchNorm1d)]
+    assert norms and all(m.eps == 1e-3 and m.momentum == pytest.approx(0.01) for m in norms)
+    assert all(m.momentum == pytest.approx(0.1) for m in Basenji(filters=8, final_filters=16).modules()
+               if isinstance(m, nn.BatchNorm1d))  # the authors' 0.9 in Keras terms
+    with pytest.raises(ValueError, match="odd kernels"):
+        BPNet(head_kernel=8)

@@ -285,3 +285,18 @@ def test_index_inputs_are_explained_through_their_embeddings():
         attribute(model, X, device="cpu")  # indices have no attributions of their own
     with pytest.raises(ValueError, match="no layer 'assay_embedding'"):
         attribute_layer(model, X, "assay_embedding")
+
+
+def test_a_report_never_replaces_a_folder_of_other_files(tmp_path):
+    from epizoo.cli import main
+
+    keep = tmp_path / "results" / "att.npz"
+    keep.parent.mkdir()
+    keep.write_bytes(b"mine")
+    args = ["-q", "interpret", "TFTransfer/JUND_finetuned", "--regions", str(EXAMPLES / "dhs_regions.bed"),
+            "--fasta", str(EXAMPLES / "genome.fa")]
+    with pytest.raises(SystemExit, match="would delete --out"):
+        main([*args, "--out", str(keep), "--report", str(keep.parent)])
+    with pytest.raises(SystemExit, match="not an epizoo report"):
+        main([*args, "--out", str(tmp_path / "other.npz"), "--report", str(keep.parent)])
+    assert keep.read_bytes() == b"mine"

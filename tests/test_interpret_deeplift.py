@@ -133,3 +133,16 @@ def test_factornets_lstm_is_named_as_the_layer_deeplift_cannot_explain():
                       dense_units=8, n_tasks=1).eval()
     with pytest.raises(ConvergenceError, match=r"FactorNet\.blstm \(HardSigmoidBiLSTM\)"):
         attribute(model, _one_hot(2, 100), "deep_lift_shap", n_shuffles=4, device="cpu")
+
+
+@pytest.mark.parametrize("build", ["exponential", "sigmoid_gelu"])
+def test_gophers_own_activations_get_deeplifts_rescale_rule(build):
+    from zoo.GOPHER.architecture import Basenji, ConvProfile
+
+    torch.manual_seed(0)
+    model = (ConvProfile(n_tasks=2, bin_size=32, first_activation="exponential", filters=(8, 8, 8), bottleneck=8)
+             if build == "exponential" else Basenji(n_tasks=2, bin_size=128, filters=8, final_filters=8,
+                                                    act="sigmoid_gelu"))
+    seq = _one_hot(2, 2048)
+    got = attribute(model, seq, "deep_lift_shap", target=1, n_shuffles=3, device="cpu")  # converges: no error
+    assert got.shape == (2, 2048, 4) and torch.isfinite(got).all() and got.abs().sum() > 0

@@ -81,6 +81,8 @@ def test_cooperativity_is_the_importance_of_both_beyond_the_sum_of_each(backgrou
     near = cooperativity(Oracle(), backgrounds, PLAIN, PLAIN, 30, device="cpu")
     assert near == pytest.approx({"first": 1.0, "second": 1.0, "both": 3.0, "interaction": 1.0})
     assert cooperativity(Oracle(), backgrounds, PLAIN, PLAIN, 90, device="cpu")["interaction"] == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="overlaps"):
+        cooperativity(Oracle(), backgrounds, PLAIN, PLAIN, 4, device="cpu")
 
 
 def test_the_global_importance_of_foxa1_in_factornet_foxa1(mirror, shared_data):

@@ -12,7 +12,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataloader-args", default="{}", metavar="JSON", help="the entry's other inputs")
     parser.add_argument("--pattern", required=True,
                         help="embedded at the centre; each '.' is scanned over A, C, G, T (.TGA.TCA.: 64 AP-1 cores)")
-    parser.add_argument("--second", help="a second pattern: its importance at each of --distances from the first")
+    parser.add_argument("--second", help="a second pattern: the importance of both together at each of --distances from the first")
     parser.add_argument("--distances", default="-100:101:10", metavar="FIRST:STOP:STEP",
                         help="start-to-start distances of --second, written --distances=FIRST:STOP:STEP "
                              "(default -100:101:10; negative: upstream)")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from epizoo.plugins.interpret.regions import attribute_regions, save_arrays
 
+    if args.hypothetical and args.method not in ("input_x_gradient", "deep_lift_shap"):
+        raise SystemExit(f"--hypothetical: contributions of input_x_gradient and deep_lift_shap, not of {args.method}")
+    if args.report:
+        _check_report_folder(Path(args.report), Path(args.out))
     target = int(args.target) if args.target.lstrip("-").isdigit() else args.target
     options = {"n_shuffles": args.n_shuffles} if args.method == "deep_lift_shap" else {}
     if args.method == "ism":
@@ -65,10 +70,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_report_folder(report: Path, out: Path) -> None:
+    """Before any work: the report's folder may be replaced, and does not hold ``--out``."""
+    from epizoo.plugins.interpret.report import replaceable
+
+    if out.resolve().is_relative_to(report.resolve()):
+        raise SystemExit(f"--report {report}: the report replaces its folder, which would delete --out {out}; "
+                         "give the report a folder of its own")
+    try:
+        replaceable(report)
+    except ValueError as error:
+        raise SystemExit(f"--report: {error}") from None
+
+
 def _provenance(args: argparse.Namespace) -> dict:
     """What a run explained: the entry and its options, and its files by name and checksum."""
-    from pathlib import Path
-
     from epizoo.weights import file_record
 
     files = {"regions": args.regions, "fasta": args.fasta} | json.loads(args.dataloader_args)

@@ -23,9 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from epizoo.plugins.interpret.modisco import as_channels_last, tfmodisco
     from epizoo.plugins.interpret.regions import load_arrays
-    from epizoo.plugins.interpret.report import motif_report
+    from epizoo.plugins.interpret.report import motif_report, replaceable
     from epizoo.weights import file_record
 
+    try:
+        out_dir = replaceable(args.out_dir)  # before the work: the report replaces its folder
+    except ValueError as error:
+        raise SystemExit(f"--out-dir: {error}") from None
     arrays = load_arrays(args.attributions)
     key = f"hypothetical.{args.input}"
     for needed in (key, f"input.{args.input}"):
@@ -35,7 +39,6 @@ def run(args: argparse.Namespace) -> int:
     axis = int(arrays.get(f"channels_axis.{args.input}", -1))
     one_hot = as_channels_last(arrays[f"input.{args.input}"], axis)[..., :4]
     hypothetical = as_channels_last(arrays[key], axis)[..., :4]
-    out_dir = Path(args.out_dir)
     h5 = out_dir.with_name(out_dir.name + ".modisco.h5")
     patterns = tfmodisco(one_hot, hypothetical, out_h5=h5, max_seqlets=args.max_seqlets, window=args.window,
                          n_leiden_runs=args.leiden_runs, verbose=args.verbose)

@@ -21,9 +21,11 @@ Methods (captum computes the gradients; captum's own classes do the work where t
   `ConvergenceError` naming the module.
 
 For one-hot sequence inputs (declared ``kind: sequence``, or given in ``sequence_inputs``) the
-gradient is corrected as Majdandzic et al. 2022 propose: the mean over the alphabet's channels is
+gradient of saliency and input x gradient is corrected as Majdandzic et al. 2022 propose: the mean over the alphabet's channels is
 subtracted at every position, so that the off-simplex component of the gradient, which no
 one-hot input can follow, does not count. Track channels after the alphabet are left as they are.
+Integrated gradients and DeepLiftShap are not corrected: their attributions add up to the change
+of the output from the baseline, which a correction would break.
 """
 from __future__ import annotations
 
@@ -119,16 +121,21 @@ def attribute(
     if isinstance(model, (str, Path)):
         model, (target, output, bins_axis, sequence_inputs) = _from_entry(model, X, target, output, sequence_inputs)
     named = dict(X) if isinstance(X, Mapping) else {"_x": X} | {f"_arg{i}": a for i, a in enumerate(args or ())}
-    tensors = {k: torch.as_tensor(np.asarray(v) if not torch.is_tensor(v) else v) for k, v in named.items()}
+    tensors = {k: _as_tensor(v) for k, v in named.items()}
     floats = [k for k, v in tensors.items() if v.is_floating_point()]
     if not floats:
         raise ValueError("the inputs are all indices, which have no attributions of their own: explain their "
                          "embeddings with attribute_layer(model, X, layer)")
+    if len(tensors[floats[0]]) == 0:
+        raise ValueError("no rows to explain")
+    corrected = _corrected_inputs(X, floats, sequence_inputs)
+    for name, axis in corrected.items():
+        _check_one_hot(name, tensors[name], axis)
     device = torch.device(device) if device is not None else default_device()
     selection = {"target": target, "output": output, "window": window, "bins_axis": bins_axis}
     explained = _Explained(model, floats, [k for k in tensors if k not in floats], selection,
                            [] if isinstance(X, Mapping) else list(named), autocast_dtype(dtype), device)
-    options = {"method": method, "corrected": _corrected_inputs(X, floats, sequence_inputs), "baseline": baseline,
+    options = {"method": method, "corrected": corrected, "baseline": baseline,
                "n_steps": n_steps, "n_shuffles": n_shuffles, "hypothetical": hypothetical,
                "random_state": random_state}
     parts: dict[str, list[torch.Tensor]] = {k: [] for k in floats}
@@ -155,6 +162,19 @@ def _from_entry(entry, X, target, output, sequence_inputs) -> tuple[torch.nn.Mod
         axes = declared["sequence_inputs"]
         sequence_inputs = axes if isinstance(X, Mapping) else next(iter(axes.values()), None)
     return network, (declared["target"], declared["output"], declared["bins_axis"], sequence_inputs)
+
+
+def _as_tensor(value: Any) -> torch.Tensor:
+    """A tensor of ``value``; 8-bit one-hot is cast to float32, as `epizoo.predict` casts it."""
+    tensor = torch.as_tensor(np.asarray(value) if not torch.is_tensor(value) else value)
+    return tensor.float() if tensor.dtype in (torch.uint8, torch.int8) else tensor
+
+
+def _check_one_hot(name: str, tensor: torch.Tensor, axis: int) -> None:
+    """A sequence input has its bases first along ``axis``, at most one per position."""
+    if tensor.dim() < 2 or tensor.shape[axis] < 4 or bool((tensor.narrow(axis, 0, 4).sum(dim=axis) > 1.001).any()):
+        raise ValueError(f"input {name!r} {tuple(tensor.shape)} is not one-hot along axis {axis}: its bases must be "
+                         "the first 4 channels there, at most one per position (channels first? sequence_inputs=1)")
 
 
 def _corrected_inputs(X, floats: list[str], sequence_inputs) -> dict[str, int]:

@@ -11,8 +11,8 @@ summation-to-delta by ~1e-2 on a conv-ReLU-maxpool network where tangermeme's ho
 
 A batch holds every (example, reference) pair; the contributions are averaged over each
 example's references, which is DeepLiftShap. The references of a one-hot sequence are
-dinucleotide shuffles of its bases (`epizoo.plugins.interpret.shuffles`, seeded per example so
-that results do not depend on the batching); its track channels and every other float input take
+dinucleotide shuffles of its bases (`epizoo.plugins.interpret.shuffles`; row ``i`` of a call is
+seeded ``random_state + i``, so the results do not depend on the batching); its track channels and every other float input take
 ``baseline`` (default zeros: no signal). A sequence's contributions are tangermeme's: each
 position's contribution is put on its observed base (``hypothetical=True`` gives the
 contribution every base would have had there, TF-MoDISco's hypothetical scores).
@@ -20,6 +20,7 @@ contribution every base would have had there, TF-MoDISco's hypothetical scores).
 Summation-to-delta is checked for every pair: the contributions must add up to the change of
 the explained value from the reference. Any operation that is not a registered module (a
 function such as ``torch.sigmoid``, an LSTM's gates) is treated as linear by DeepLIFT, silently;
+a module class with ``elementwise_nonlinearity = True`` (GOPHER's exponential) gets the rescale rule;
 here a large delta raises `ConvergenceError`, which names the innermost module whose own
 DeepLIFT does not add up (`unconverged_modules`).
 """
@@ -75,7 +76,7 @@ def deep_lift_shap_batch(
     repeated = tuple(f.repeat_interleave(n_references, dim=0) for f in fixed)
     multipliers, observed, reference = deep_lift_multipliers(explained, paired, baselines, repeated)
     contributions = [(x - b) * m for x, b, m in zip(paired, baselines, multipliers)]
-    _check_convergence(contributions, observed - reference, max_delta, explained, paired, baselines, repeated)
+    _check_convergence(contributions, observed, reference, max_delta, explained, paired, baselines, repeated)
     for index, axis in onehot_axes.items():
         contributions[index] = _projected(multipliers[index], paired[index], baselines[index], axis, hypothetical)
     return tuple(c.reshape(n, n_references, *c.shape[1:]).mean(dim=1) for c in contributions)
@@ -86,11 +87,13 @@ def deep_lift_multipliers(explained: nn.Module, inputs: tuple[torch.Tensor, ...]
     """DeepLIFT's multipliers of each input against its reference, row by row, with the explained
     values of the inputs and of the references: one forward pass of ``[inputs; references]``
     through tangermeme's hooks, one backward pass."""
-    from tangermeme._deep_lift_utils import _build_nonlinear_ops
+    from tangermeme._deep_lift_utils import _build_nonlinear_ops, _nonlinear
     from tangermeme.deep_lift_shap import _attributing, _reset_caches
 
+    # a module class that says it is an elementwise non-linearity gets the rescale rule
+    elementwise = {type(m): _nonlinear for m in explained.modules() if getattr(m, "elementwise_nonlinearity", False)}
     device = inputs[0].device
-    with _attributing(explained, device, _build_nonlinear_ops()), torch.enable_grad():
+    with _attributing(explained, device, _build_nonlinear_ops(elementwise)), torch.enable_grad():
         explained.apply(_reset_caches)
         xs = tuple(x.detach().clone().requires_grad_() for x in inputs)
         rs = tuple(r.detach().clone().requires_grad_() for r in references)
@@ -105,17 +108,24 @@ def _projected(multipliers, x, reference, axis: int, hypothetical: bool) -> torc
     the reference (hypothetical), or that of the observed base only. Track channels after the
     alphabet keep their ``(x - reference) * multiplier``."""
     out = (x - reference) * multipliers
-    bases_m, bases_ref = multipliers.narrow(axis, 0, 4), reference.narrow(axis, 0, 4)
+    bases_m, bases_ref, bases = multipliers.narrow(axis, 0, 4), reference.narrow(axis, 0, 4), x.narrow(axis, 0, 4)
     # hypothetical contribution of base b: sum over channels of (e_b - reference) * multiplier
     hyp = bases_m - (bases_ref * bases_m).sum(dim=axis, keepdim=True)
-    out.narrow(axis, 0, 4).copy_(hyp if hypothetical else hyp * x.narrow(axis, 0, 4))
+    if hypothetical:
+        out.narrow(axis, 0, 4).copy_(hyp)
+    else:  # an N (no base) keeps (x - reference) * multiplier, so that the contributions still add up
+        unknown = bases.sum(dim=axis, keepdim=True) == 0
+        out.narrow(axis, 0, 4).copy_(torch.where(unknown, out.narrow(axis, 0, 4), hyp * bases))
     return out
 
 
-def _check_convergence(contributions, change, max_delta, explained, paired, baselines, fixed) -> None:
+def _check_convergence(contributions, observed, reference, max_delta, explained, paired, baselines, fixed) -> None:
+    """Raise `ConvergenceError` when a pair's delta exceeds ``max_delta`` of its change, plus a floor
+    of 1e-4 of its outputs' size (float32 rounding); each pair is judged on its own."""
+    change = observed - reference
     total = sum(c.flatten(1).sum(dim=1) for c in contributions)
     delta = (total - change).abs()
-    allowed = max_delta * torch.maximum(change.abs(), change.abs().mean()) + 1e-6
+    allowed = max_delta * change.abs() + 1e-4 * (observed.abs() + reference.abs()) / 2 + 1e-6
     if bool((delta <= allowed).all()):
         return
     worst = int(torch.argmax(delta - allowed))
@@ -128,7 +138,8 @@ def _check_convergence(contributions, change, max_delta, explained, paired, base
         f"without a DeepLIFT rule is in {where}: DeepLIFT has rules for modules (nn.ReLU, nn.Sigmoid, "
         "nn.Tanh, nn.GELU, nn.MaxPool1d, nn.Softmax, nn.LayerNorm, tangermeme's BilinearOp for products, ...); "
         "a function such as torch.sigmoid or F.relu, or a multiplicative gate (an LSTM's), is treated as "
-        "linear. Use integrated_gradients for this model, or write the operation as a registered module.")
+        "linear. Use integrated_gradients for this model, or write the operation as a module (an elementwise "
+        "one whose class sets elementwise_nonlinearity = True gets the rescale rule).")
 
 
 def _culprits(explained: nn.Module, pair: tuple, max_delta: float) -> str:

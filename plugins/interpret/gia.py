@@ -42,6 +42,7 @@ def global_importance(
     channels_axis: int = -1,
     batch_size: int = 256,
     device: str | None = None,
+    background_values: np.ndarray | None = None,
     **selection: Any,
 ) -> np.ndarray:
     """The change of the explained value on each background when ``patterns`` are embedded.
@@ -62,6 +63,9 @@ def global_importance(
         The sequences' channel axis (1 or -1).
     batch_size, device
         As in `epizoo.predict`.
+    background_values
+        The explained values of the backgrounds themselves, when already predicted (the scans
+        predict them once).
     **selection
         ``target``, ``output``, ``window``, ``bins_axis``: the value explained, as in `attribute`.
 
@@ -71,10 +75,12 @@ def global_importance(
         ``(n backgrounds,)`` changes; their mean is the global importance.
     """
     backgrounds = np.asarray(backgrounds, dtype=np.float32)
+    if background_values is None:
+        background_values = explained_values(model, {**dict(inputs or {}), sequence_input: backgrounds}, batch_size,
+                                             device, **selection)
     embedded = embed(backgrounds, patterns, channels_axis)
-    values = [explained_values(model, {**dict(inputs or {}), sequence_input: x}, batch_size, device, **selection)
-              for x in (embedded, backgrounds)]
-    return values[0] - values[1]
+    return explained_values(model, {**dict(inputs or {}), sequence_input: embedded}, batch_size, device,
+                            **selection) - background_values
 
 
 def embed(sequences: np.ndarray, patterns: Mapping[int, str], channels_axis: int = -1) -> np.ndarray:
@@ -93,9 +99,9 @@ def embed(sequences: np.ndarray, patterns: Mapping[int, str], channels_axis: int
 
 
 def centred(length: int, pattern: str) -> int:
-    """The start that centres ``pattern`` in a sequence of ``length`` (GOPHER: position 1024 of 2048
-    for a pattern starting at the centre)."""
-    return (length - len(pattern)) // 2
+    """The start that centres ``pattern`` in a sequence of ``length``, as tangermeme's `substitute`
+    centres it: ``length // 2 - len(pattern) // 2`` (1,019 for an 11-bp pattern in 2,048 bp)."""
+    return length // 2 - len(pattern) // 2
 
 
 def flank_scan(model: torch.nn.Module, backgrounds: np.ndarray, pattern: str, position: int | None = None,
@@ -111,6 +117,7 @@ def flank_scan(model: torch.nn.Module, backgrounds: np.ndarray, pattern: str, po
     if len(free) > 6:
         raise ValueError(f"{pattern!r} has {len(free)} free positions: at most 6 (4,096 variants) are scanned")
     start = centred(_length(backgrounds, options), pattern) if position is None else position
+    options = _with_background_values(model, backgrounds, options)
     rows = []
     for letters in itertools.product("ACGT", repeat=len(free)):
         variant = list(pattern)
@@ -124,8 +131,9 @@ def flank_scan(model: torch.nn.Module, backgrounds: np.ndarray, pattern: str, po
 
 def distance_scan(model: torch.nn.Module, backgrounds: np.ndarray, first: str, second: str,
                   distances: Sequence[int], position: int | None = None, **options: Any) -> pd.DataFrame:
-    """The importance of ``first`` at ``position`` (default the centre) with ``second`` starting
-    ``distance`` bases after ``first``'s start (negative: before it); overlapping distances are skipped.
+    """The importance of ``first`` at ``position`` (default the centre) and ``second`` starting
+    ``distance`` bases after ``first``'s start (negative: before it), both embedded together, against
+    the bare backgrounds; overlapping distances are skipped.
 
     Returns
     -------
@@ -134,6 +142,7 @@ def distance_scan(model: torch.nn.Module, backgrounds: np.ndarray, first: str, s
     """
     length = _length(backgrounds, options)
     start = centred(length, first) if position is None else position
+    options = _with_background_values(model, backgrounds, options)
     rows = []
     for distance in distances:
         other = start + distance
@@ -147,13 +156,28 @@ def distance_scan(model: torch.nn.Module, backgrounds: np.ndarray, first: str, s
 
 def cooperativity(model: torch.nn.Module, backgrounds: np.ndarray, first: str, second: str, distance: int,
                   position: int | None = None, **options: Any) -> dict[str, float]:
-    """The importances of ``first``, of ``second`` (``distance`` after it) and of both together;
-    ``interaction`` is both minus the sum of each alone (positive: cooperative)."""
+    """The importances of ``first``, of ``second`` (starting ``distance`` after ``first``'s start) and
+    of both together; ``interaction`` is both minus the sum of each alone (positive: cooperative)."""
+    if distance < len(first) and -distance < len(second):
+        raise ValueError(f"{second!r} at {distance} from {first!r} overlaps it")
     start = centred(_length(backgrounds, options), first) if position is None else position
+    options = _with_background_values(model, backgrounds, options)
     alone = [float(global_importance(model, backgrounds, {at: p}, **options).mean())
              for at, p in ((start, first), (start + distance, second))]
     both = float(global_importance(model, backgrounds, {start: first, start + distance: second}, **options).mean())
     return {"first": alone[0], "second": alone[1], "both": both, "interaction": both - sum(alone)}
+
+
+def _with_background_values(model, backgrounds, options: dict) -> dict:
+    """``options`` with the backgrounds' own explained values, predicted once for a whole scan."""
+    if options.get("background_values") is not None:
+        return options
+    keys = ("inputs", "sequence_input", "batch_size", "device", "target", "output", "window", "bins_axis")
+    chosen = {k: options[k] for k in keys if k in options}
+    named = {**dict(chosen.pop("inputs", None) or {}), chosen.pop("sequence_input", "seq"):
+             np.asarray(backgrounds, dtype=np.float32)}
+    values = explained_values(model, named, chosen.pop("batch_size", 256), chosen.pop("device", None), **chosen)
+    return {**options, "background_values": values}
 
 
 def _length(backgrounds: np.ndarray, options: Mapping[str, Any]) -> int:

@@ -71,6 +71,9 @@ def saturation_mutagenesis(
     named = {k: np.asarray(v.detach().cpu() if torch.is_tensor(v) else v) for k, v in named.items()}
     named[sequence_input] = sequences = np.moveaxis(named[sequence_input], channels_axis, -1)
     first, stop = positions if positions is not None else (0, sequences.shape[1])
+    if len(sequences) == 0 or not 0 <= first < stop <= sequences.shape[1]:
+        raise ValueError(f"cannot mutate positions {first}-{stop} of {len(sequences)} sequences of "
+                         f"{sequences.shape[1]} bp: give 0 <= first < stop <= length")
     # one stream of rows over all sequences, each reference first: batches are full but the last
     plan = np.concatenate([_rows_of(i, sequences[i], first, stop) for i in range(len(sequences))])
     selection = {"target": target, "output": output, "window": window, "bins_axis": bins_axis}

@@ -158,22 +158,22 @@ def best_matches_with_controls(
     n_controls
         Shuffled copies per query.
     q_threshold
-        The q-value at which a match counts.
+        A match counts when its q-value is below it.
     seed
-        Seed of the column shuffles.
+        Seed of the column shuffles (query ``i``'s copies are drawn from ``default_rng([seed, i])``).
 
     Returns
     -------
     pandas.DataFrame
         One row per query, in input order: the best match's columns of `tomtom_matches`,
-        ``matched`` (its q-value reaches ``q_threshold``), ``control_rate`` (the share of the
-        query's shuffled copies whose best match reaches it) and ``n_controls``.
+        ``matched`` (its q-value is below ``q_threshold``), ``control_rate`` (the share of the
+        query's shuffled copies whose best match is below it) and ``n_controls``.
     """
     if not queries:
         return pd.DataFrame({column: [] for column in [*MATCH_COLUMNS, "matched", "control_rate", "n_controls"]})
-    rng = np.random.default_rng(seed)
-    controls = {f"{name}#control{k}": matrix for name, motif in queries.items()
-                for k, matrix in enumerate(column_shuffled(motif, n_controls, rng))}
+    # query i's copies come from its own stream: they do not depend on the other queries
+    controls = {f"{name}#control{k}": matrix for i, (name, motif) in enumerate(queries.items())
+                for k, matrix in enumerate(column_shuffled(motif, n_controls, np.random.default_rng([seed, i])))}
     best = tomtom_matches({**queries, **controls}, database, n_best=1, **tomtom_options)
     is_control = best["query"].str.contains("#control", regex=False)
     own = best[~is_control].reset_index(drop=True)

@@ -169,9 +169,12 @@ def plot_region(arrays: Mapping[str, np.ndarray], index: int, path: str | Path, 
 def _sequence_input(arrays: Mapping[str, np.ndarray]) -> tuple[str, int]:
     """The first sequence input of the arrays, and its channel axis."""
     sequences = [key.split(".", 1)[1] for key in arrays if key.startswith("channels_axis.")]
-    if not sequences:
+    drawable = [name for name in sequences if name in arrays or f"ism.{name}" in arrays]
+    if not drawable:
         raise ValueError("the attributions hold no sequence input to draw")
-    return sequences[0], int(arrays[f"channels_axis.{sequences[0]}"])
+    if len(arrays["start"]) == 0:
+        raise ValueError("there are no regions to draw")
+    return drawable[0], int(arrays[f"channels_axis.{drawable[0]}"])
 
 
 def _plot_ism_region(arrays: Mapping[str, np.ndarray], best: int, name: str, axis: int, path: str | Path,

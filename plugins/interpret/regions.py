@@ -77,12 +77,15 @@ def attribute_regions(
     parts: dict[str, list[np.ndarray]] = {}
     batches = progress(dataset.batch_iter(batch_size=batch_size), quiet=not verbose,
                        total=-(-len(dataset) // batch_size), unit="batch")
-    for batch in batches:
+    first_seed = options.pop("random_state", 0)
+    for number, batch in enumerate(batches):
         if method == "ism":
             _append(parts, _ism_arrays(kipoi_model.model, batch["inputs"], declared, batch_size, device, **options))
             continue
+        # region i of the file is seeded first_seed + i, whatever the batch size
         scores = attribute(kipoi_model.model, batch["inputs"], method, **declared, hypothetical=hypothetical,
-                           batch_size=batch_size, device=device, **options)
+                           batch_size=batch_size, device=device, random_state=first_seed + number * batch_size,
+                           **options)
         for name, values in scores.items():
             _append(parts, _arrays(name, values.numpy(), np.asarray(batch["inputs"][name]), corrected, hypothetical))
     regions = {"chrom": dataset.chroms.astype(str), "start": dataset.starts, "end": dataset.ends}

@@ -68,16 +68,15 @@ def motif_report(
     """
     targets = read_meme(database)
     table = _table(patterns, database, n_controls, q_threshold, seed)
-    with atomic_dir(Path(out_dir)) as tmp:
+    with atomic_dir(replaceable(out_dir)) as tmp:
         (tmp / "logos").mkdir()
-        for pattern, row in zip(patterns, table.itertuples()):
+        for i, (pattern, row) in enumerate(zip(patterns, table.itertuples())):  # files by index: names may hold '/'
             save_figure(logo(pattern.cwm, title=f"{pattern.name} (contributions)").figure,
-                        tmp / "logos" / f"{pattern.name}.cwm.png")
-            save_figure(information_logo(pattern.ppm, title=pattern.name).figure,
-                        tmp / "logos" / f"{pattern.name}.ppm.png")
+                        tmp / "logos" / f"pattern{i}.cwm.png")
+            save_figure(information_logo(pattern.ppm, title=pattern.name).figure, tmp / "logos" / f"pattern{i}.ppm.png")
             if isinstance(row.target, str):
                 save_figure(information_logo(targets[row.target].probabilities, title=row.target).figure,
-                            tmp / "logos" / f"{row.target}.png")
+                            tmp / "logos" / f"match{i}.png")
         table.to_csv(tmp / "motifs.tsv", sep="\t", index=False)
         if patterns:
             write_meme(tmp / "patterns.meme", {p.name: p.ppm for p in patterns},
@@ -86,6 +85,18 @@ def motif_report(
         if modisco_h5 is not None and patterns:
             _modisco_report(modisco_h5, database, tmp / "modisco")
     return table
+
+
+def replaceable(out_dir: str | Path) -> Path:
+    """``out_dir``, when replacing it loses nothing but an earlier report: it is absent, empty, or
+    holds a ``report.html``; never the working folder or one above it."""
+    out_dir = Path(out_dir)
+    if Path.cwd().resolve().is_relative_to(out_dir.resolve()):
+        raise ValueError(f"{out_dir}: a report replaces its folder; give a folder of its own, not the working one")
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / "report.html").is_file():
+        raise ValueError(f"{out_dir} holds files that are not an epizoo report, which writing the report there "
+                         "would delete; give a new folder")
+    return out_dir
 
 
 def _table(patterns, database, n_controls, q_threshold, seed) -> pd.DataFrame:
@@ -99,7 +110,7 @@ def _table(patterns, database, n_controls, q_threshold, seed) -> pd.DataFrame:
 
 
 def _html(table: pd.DataFrame, provenance: Mapping[str, Any], q_threshold: float, with_modisco: bool) -> str:
-    rows = "".join(_html_row(row) for row in table.itertuples())
+    rows = "".join(_html_row(i, row) for i, row in enumerate(table.itertuples()))
     modisco = ', <a href="modisco/motifs.html">TF-MoDISco\'s report</a>' if with_modisco and len(table) else ""
     return _page("Motifs", provenance, f"""<p>Each pattern is TF-MoDISco's, matched with Tomtom (memelite,
 Euclidean distance). A match counts at q &lt; {q_threshold}. The control rate is the share of the pattern's
@@ -139,7 +150,7 @@ def attribution_report(arrays: Mapping[str, Any], out_dir: str | Path, provenanc
     """Write ``out_dir/report.html`` (replacing the folder): the ``n_regions`` strongest regions of
     `attribute_regions`' arrays, each drawn with `plot_region` around its strongest ``width``
     positions, under what was explained (``provenance``). Returns the page's path."""
-    with atomic_dir(Path(out_dir)) as tmp:
+    with atomic_dir(replaceable(out_dir)) as tmp:
         (tmp / "regions").mkdir()
         rows = []
         for rank, index in enumerate(strongest_regions(arrays)[:n_regions], start=1):
@@ -154,12 +165,11 @@ def attribution_report(arrays: Mapping[str, Any], out_dir: str | Path, provenanc
     return Path(out_dir) / "report.html"
 
 
-def _html_row(row) -> str:
-    name = html.escape(row.pattern)
+def _html_row(i: int, row) -> str:
     target = html.escape(f"{row.target} ({row.target_alt})" if row.target_alt else str(row.target))
-    match_logo = f'<img src="logos/{html.escape(row.target)}.png">' if isinstance(row.target, str) else ""
-    return (f'<tr><td>{name}</td><td>{row.n_seqlets}</td><td><img src="logos/{name}.cwm.png"></td>'
-            f'<td><img src="logos/{name}.ppm.png"></td><td>{target}</td><td>{row.q_value:.3g}</td>'
+    match_logo = f'<img src="logos/match{i}.png">' if isinstance(row.target, str) else ""
+    return (f'<tr><td>{html.escape(row.pattern)}</td><td>{row.n_seqlets}</td><td><img src="logos/pattern{i}.cwm.png">'
+            f'</td><td><img src="logos/pattern{i}.ppm.png"></td><td>{target}</td><td>{row.q_value:.3g}</td>'
             f"<td>{row.control_rate:.0%} of {row.n_controls}</td><td>{match_logo}</td></tr>\n")
 
 

@@ -25,8 +25,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .blocks import (BasenjiResidual, DilatedResidual, PositionWise, activation, conv_block, he_init,
-                     same_conv)
+from .blocks import (BasenjiResidual, DilatedResidual, PositionWise, activation, batch_norm, conv_block, glorot_init,
+                     he_init, same_conv)
 
 __all__ = ["Basenji", "BPNet", "ConvProfile", "ResidualBind", "Basset", "BasenjiBinary", "ConvBinary",
            "ResidualBindBinary", "basenji_dilations"]
@@ -62,16 +62,19 @@ class Basenji(_Model):
 
     def __init__(self, n_tasks: int = 15, bin_size: int = 128, seq_len: int = SEQ_LEN, filters: int = 256,
                  final_filters: int = 2048, kernel: int = 15, n_blocks: int = 11, dilation_rate: float = 1.5,
-                 dropout: float = 0.3, final_dropout: float = 0.05, act: str = "gelu") -> None:
+                 dropout: float = 0.3, final_dropout: float = 0.05, act: str = "gelu",
+                 first_activation: str | None = None) -> None:
         super().__init__()
         self.n_bins = _bins(seq_len, bin_size)
         first_pool = 1 if bin_size == 1 else 2
-        self.stem = nn.Sequential(activation(act), same_conv(4, filters, kernel, bias=False), nn.BatchNorm1d(filters),
-                                  nn.MaxPool1d(first_pool) if first_pool > 1 else nn.Identity())
+        # the binary version's exponential variant: an activation after the first BN (the code's activation_end)
+        first_activation = activation(first_activation) if first_activation else nn.Identity()
+        self.stem = nn.Sequential(activation(act), same_conv(4, filters, kernel, bias=False), batch_norm(filters, 0.1),
+                                  first_activation, nn.MaxPool1d(first_pool) if first_pool > 1 else nn.Identity())
         self.tower = nn.Sequential(*(BasenjiResidual(filters, filters // 2, d, dropout, act)
                                      for d in basenji_dilations(n_blocks, dilation_rate)))
         self.final = nn.Sequential(activation(act), same_conv(filters, final_filters, 1, bias=False),
-                                   nn.BatchNorm1d(final_filters), nn.Dropout(final_dropout))
+                                   batch_norm(final_filters, 0.1), nn.Dropout(final_dropout))
         pool = bin_size // first_pool
         self.pool = nn.AvgPool1d(pool) if pool > 1 else nn.Identity()
         self.head, self.softplus = PositionWise(final_filters, n_tasks), nn.Softplus()
@@ -94,6 +97,8 @@ class BPNet(_Model):
                  output_activation: str = "softplus") -> None:
         super().__init__()
         self.n_bins = _bins(seq_len, bin_size)
+        if head_kernel % 2 == 0:
+            raise ValueError(f"the head's transposed convolution keeps the length for odd kernels only, not {head_kernel}")
         self.stem = nn.Sequential(same_conv(4, filters, first_kernel), nn.ReLU())
         self.dilated = nn.ModuleList(nn.Sequential(same_conv(filters, filters, 3, dilation=2 ** i), nn.ReLU())
                                      for i in range(1, n_dilated + 1))
@@ -149,9 +154,9 @@ class _Bottleneck(nn.Module):
     def __init__(self, in_features: int, units: int, n_bins: int, dropout: float = 0.3) -> None:
         super().__init__()
         self.n_bins = n_bins
-        self.bottleneck = nn.Sequential(_Flat(), nn.Linear(in_features, units), nn.BatchNorm1d(units), nn.ReLU(),
+        self.bottleneck = nn.Sequential(_Flat(), nn.Linear(in_features, units), batch_norm(units), nn.ReLU(),
                                         nn.Dropout(dropout))
-        self.expand = nn.Sequential(nn.Linear(units, n_bins * 8), nn.BatchNorm1d(n_bins * 8), nn.ReLU())
+        self.expand = nn.Sequential(nn.Linear(units, n_bins * 8), batch_norm(n_bins * 8), nn.ReLU())
         self.dropout = nn.Dropout(0.1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -186,7 +191,7 @@ def _residual_trunk(first_activation: str, filters: tuple[int, int, int], layers
     """ResidualBind's trunk: per stage Conv -> BN -> act -> residual block -> MaxPool -> Dropout (§2.4)."""
     stages, channels = [], 4
     for i, (out, n_layers, pool, dropout) in enumerate(zip(filters, layers, pools, dropouts)):
-        stages += [same_conv(channels, out, first_kernel if i == 0 else 7), nn.BatchNorm1d(out),
+        stages += [same_conv(channels, out, first_kernel if i == 0 else 7), batch_norm(out),
                    activation(first_activation if i == 0 else "relu"), DilatedResidual(out, n_layers),
                    nn.MaxPool1d(pool), nn.Dropout(dropout)]
         channels = out
@@ -210,7 +215,7 @@ class ResidualBind(_Model):
         if self.thirty_two:
             self.trunk = _residual_trunk(first_activation, (256, 512, 1024), (5, 5, 3), (4, 4, 2), (0.2, 0.2, 0.5))
             self.neck = (conv_block(1024, 256, 7, dropout=0.2) if task_heads else
-                         nn.Sequential(PositionWise(1024, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(0.3)))
+                         nn.Sequential(PositionWise(1024, 256), batch_norm(256), nn.ReLU(), nn.Dropout(0.3)))
         elif bin_size == 1:
             self.trunk = _residual_trunk(first_activation, (192, 256, 512), (5, 5, 4), (4, 4, 4), (0.1, 0.1, 0.2))
             self.neck = nn.Sequential(_Bottleneck(512 * (seq_len // 64), 512, self.n_bins),
@@ -246,7 +251,7 @@ class Basset(_Binary):
         for i, (out, kernel, pool) in enumerate(zip(filters, kernels, pools)):
             # Keras 'same' padding of an even kernel puts the extra column on the right
             layers += [nn.ConstantPad1d(((kernel - 1) // 2, kernel // 2), 0.0), nn.Conv1d(channels, out, kernel),
-                       nn.BatchNorm1d(out), activation(first_activation if i == 0 else "relu"), nn.MaxPool1d(pool)]
+                       batch_norm(out), activation(first_activation if i == 0 else "relu"), nn.MaxPool1d(pool)]
             channels, length = out, length // pool
         layers.append(_Flat())
         units = channels * length
@@ -254,15 +259,18 @@ class Basset(_Binary):
             layers += [nn.Linear(units, width), nn.ReLU(), nn.Dropout(dropout)]
             units = width
         self.representation, self.output, self.sigmoid = nn.Sequential(*layers), nn.Linear(units, n_tasks), nn.Sigmoid()
-        self._init()
+        self.apply(glorot_init)  # the authors' Basset: glorot_normal
+        self.eval()
 
 
 class BasenjiBinary(_Binary):
-    """Basenji-binary (§2.7): the Basenji trunk, global average pooling, Dense, sigmoid."""
+    """Basenji-binary (§2.7): the Basenji trunk, global average pooling, Dense, sigmoid; the
+    exponential version applies ``first_activation="exponential"`` after the first batch norm."""
 
-    def __init__(self, n_tasks: int = 15, seq_len: int = SEQ_LEN, **basenji) -> None:
+    def __init__(self, n_tasks: int = 15, seq_len: int = SEQ_LEN, first_activation: str | None = None,
+                 **basenji) -> None:
         super().__init__()
-        trunk = Basenji(n_tasks, bin_size=2, seq_len=seq_len, **basenji)  # any bin > 1: the first pool is 2
+        trunk = Basenji(n_tasks, bin_size=2, seq_len=seq_len, first_activation=first_activation, **basenji)  # any bin > 1: the first pool is 2
         self.trunk = nn.Sequential(trunk.stem, trunk.tower, trunk.final)
         self.output, self.sigmoid = nn.Linear(trunk.head.dense.in_features, n_tasks), nn.Sigmoid()
         self._init()
@@ -281,7 +289,7 @@ class ConvBinary(_Binary):
             conv_block(4, filters[0], 19, first_activation, pool=8, dropout=0.1),
             conv_block(filters[0], filters[1], 7, pool=4, dropout=0.1),
             conv_block(filters[1], filters[2], 7, pool=4, dropout=0.2), _Flat(),
-            nn.Linear(filters[2] * (seq_len // 128), bottleneck), nn.BatchNorm1d(bottleneck), nn.ReLU(), nn.Dropout(0.3))
+            nn.Linear(filters[2] * (seq_len // 128), bottleneck), batch_norm(bottleneck), nn.ReLU(), nn.Dropout(0.3))
         self.output, self.sigmoid = nn.Linear(bottleneck, n_tasks), nn.Sigmoid()
         self._init()
 
@@ -293,7 +301,7 @@ class ResidualBindBinary(_Binary):
         super().__init__()
         self.representation = nn.Sequential(
             _residual_trunk(first_activation, (192, 256, 512), (5, 5, 4), (4, 4, 4), (0.1, 0.1, 0.2)), _Flat(),
-            nn.Linear(512 * (seq_len // 64), 512), nn.BatchNorm1d(512), nn.ReLU(), nn.Dropout(0.3))
+            nn.Linear(512 * (seq_len // 64), 512), batch_norm(512), nn.ReLU(), nn.Dropout(0.3))
         self.output, self.sigmoid = nn.Linear(512, n_tasks), nn.Sigmoid()
         self._init()
 

@@ -14,12 +14,16 @@ class Exponential(nn.Module):
     """``exp(x)``: the exponential first-layer activation (Koo & Ploenzke 2021), after batch norm as
     in the authors' code (which keeps it from overflowing)."""
 
+    elementwise_nonlinearity = True  # DeepLIFT's rescale rule applies (epizoo.plugins.interpret.deeplift)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.exp(x)
 
 
 class SigmoidGELU(nn.Module):
     """``x * sigmoid(1.702 x)``: the authors' code's approximation of GELU (the paper says GELU)."""
+
+    elementwise_nonlinearity = True
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * torch.sigmoid(1.702 * x)
@@ -35,6 +39,12 @@ def activation(name: str) -> nn.Module:
     return ACTIVATIONS[name]()
 
 
+def batch_norm(channels: int, momentum: float = 0.01) -> nn.BatchNorm1d:
+    """Keras's BatchNormalization in torch's terms: epsilon 1e-3, and torch's momentum is 1 - Keras's
+    (Keras's default 0.99 -> 0.01; Basenji's 0.9 -> 0.1)."""
+    return nn.BatchNorm1d(channels, eps=1e-3, momentum=momentum)
+
+
 def same_conv(in_channels: int, out_channels: int, kernel: int, dilation: int = 1, bias: bool = True) -> nn.Conv1d:
     """A Conv1d that keeps the length (Keras ``padding='same'``, odd kernels)."""
     if kernel % 2 == 0:
@@ -46,7 +56,7 @@ def same_conv(in_channels: int, out_channels: int, kernel: int, dilation: int = 
 def conv_block(in_channels: int, out_channels: int, kernel: int, act: str = "relu", pool: int = 1,
                dropout: float = 0.0) -> nn.Sequential:
     """Conv -> BatchNorm -> activation (-> MaxPool) (-> Dropout), the CNN-baseline's block (§2.3)."""
-    layers: list[nn.Module] = [same_conv(in_channels, out_channels, kernel), nn.BatchNorm1d(out_channels),
+    layers: list[nn.Module] = [same_conv(in_channels, out_channels, kernel), batch_norm(out_channels),
                                activation(act)]
     if pool > 1:
         layers.append(nn.MaxPool1d(pool))
@@ -61,10 +71,10 @@ class DilatedResidual(nn.Module):
 
     def __init__(self, channels: int, n_layers: int, dropout: float = 0.1) -> None:
         super().__init__()
-        layers: list[nn.Module] = [same_conv(channels, channels, 3), nn.BatchNorm1d(channels)]
+        layers: list[nn.Module] = [same_conv(channels, channels, 3), batch_norm(channels)]
         for i in range(1, n_layers):
             layers += [nn.ReLU(), nn.Dropout(dropout), same_conv(channels, channels, 3, dilation=2 ** i),
-                       nn.BatchNorm1d(channels)]
+                       batch_norm(channels)]
         self.body, self.relu = nn.Sequential(*layers), nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -78,8 +88,8 @@ class BasenjiResidual(nn.Module):
     def __init__(self, channels: int, inner: int, dilation: int, dropout: float, act: str = "gelu") -> None:
         super().__init__()
         self.body = nn.Sequential(activation(act), same_conv(channels, inner, 3, dilation, bias=False),
-                                  nn.BatchNorm1d(inner), activation(act), same_conv(inner, channels, 1, bias=False),
-                                  nn.BatchNorm1d(channels), nn.Dropout(dropout))
+                                  batch_norm(inner, 0.1), activation(act), same_conv(inner, channels, 1, bias=False),
+                                  batch_norm(channels, 0.1), nn.Dropout(dropout))
         nn.init.zeros_(self.body[5].weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -95,6 +105,14 @@ class PositionWise(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.dense(x.transpose(1, 2)).transpose(1, 2)
+
+
+def glorot_init(module: nn.Module) -> None:
+    """Glorot (Xavier) normal initialisation of convolution and dense weights, biases zero (Basset)."""
+    if isinstance(module, (nn.Conv1d, nn.Linear)):
+        nn.init.xavier_normal_(module.weight)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
 
 
 def he_init(module: nn.Module) -> None:
