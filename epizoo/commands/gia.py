@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from .interpret import task
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="zoo name (TFTransfer/JUND_finetuned) or entry folder")
@@ -17,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="start-to-start distances of --second, written --distances=FIRST:STOP:STEP "
                              "(default -100:101:10; negative: upstream)")
     parser.add_argument("--shuffles", type=int, default=1, help="dinucleotide shuffles per region (default 1)")
-    parser.add_argument("--target", default="0", help="the task explained: its name or index (default 0)")
+    parser.add_argument("--target", default=0, type=task, help="the task explained: its name or index (default 0)")
     parser.add_argument("--output", help="the head explained, for an entry with several")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--device", help="cpu, cuda, ... (default: $EPIZOO_DEVICE, else cuda when available)")
@@ -28,9 +30,8 @@ def run(args: argparse.Namespace) -> int:
     from epizoo.atomic import write_text
     from epizoo.plugins.interpret.gia import distance_scan, entry_backgrounds, flank_scan
 
-    target = int(args.target) if args.target.lstrip("-").isdigit() else args.target
     network, options = entry_backgrounds(args.model, args.regions, args.fasta, json.loads(args.dataloader_args),
-                                         args.shuffles, target, args.output)
+                                         args.shuffles, args.target, args.output)
     backgrounds = options.pop("backgrounds")
     options |= {"batch_size": args.batch_size, "device": args.device}
     if args.second:

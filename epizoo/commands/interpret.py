@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="an attribution method, or ism (saturation mutagenesis of the sequence)")
     parser.add_argument("--positions", metavar="FIRST:STOP", help="ism: the positions mutated (default all)")
     parser.add_argument("--score", default="diff", help="ism: the variant-effect score of each mutant (default diff)")
-    parser.add_argument("--target", default="0", help="the task explained: its name or index (default 0)")
+    parser.add_argument("--target", default=0, type=task, help="the task explained: its name or index (default 0)")
     parser.add_argument("--output", help="the head explained, for an entry with several")
     parser.add_argument("--hypothetical", action="store_true",
                         help="also save the sequence's hypothetical contributions (for `epizoo motifs`)")
@@ -32,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also draw the strongest region's logo (.png, .svg or .pdf) beside its tracks")
     parser.add_argument("--plot-width", type=int, default=100, help="positions shown by --plot (default 100)")
     parser.add_argument("--report", metavar="DIR",
-                        help="also write DIR/report.html: the 5 strongest regions drawn, and what was explained")
+                        help="also write DIR/report.html: the 5 strongest regions drawn, and what was explained "
+                             "(DIR is new, or an earlier report, which it replaces)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,12 +43,11 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"--hypothetical: contributions of input_x_gradient and deep_lift_shap, not of {args.method}")
     if args.report:
         _check_report_folder(Path(args.report), Path(args.out))
-    target = int(args.target) if args.target.lstrip("-").isdigit() else args.target
     options = {"n_shuffles": args.n_shuffles} if args.method == "deep_lift_shap" else {}
     if args.method == "ism":
         options = {"score": args.score, "positions": _span(args.positions) if args.positions else None}
     arrays = attribute_regions(args.model, args.regions, args.fasta, json.loads(args.dataloader_args), args.method,
-                               target, args.output, args.hypothetical, args.batch_size, args.device,
+                               args.target, args.output, args.hypothetical, args.batch_size, args.device,
                                verbose=not args.quiet, **options)
     save_arrays(args.out, arrays)
     if args.plot:
@@ -68,6 +68,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"{len(arrays['start'])} regions -> {args.out} ({shapes})")
     return 0
+
+
+def task(text: str) -> int | str:
+    """A task given on the command line: an index when it is a number, else a name."""
+    return int(text) if text.lstrip("-").isdigit() else text
 
 
 def _check_report_folder(report: Path, out: Path) -> None:

@@ -9,8 +9,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("attributions", help="the .npz/.h5 of `epizoo interpret ... --hypothetical`")
     parser.add_argument("--database", required=True, help="MEME motif file (e.g. HOCOMOCO v9) to match against")
     parser.add_argument("--out-dir", required=True,
-                        help="the report's folder (report.html, motifs.tsv, ...); TF-MoDISco's results go beside it, "
-                             "as OUT_DIR.modisco.h5")
+                        help="the report's folder (report.html, motifs.tsv, ...; new, or an earlier report, which it "
+                             "replaces); TF-MoDISco's results go beside it, as OUT_DIR.modisco.h5")
     parser.add_argument("--input", default="seq", help="the sequence input explained (default seq)")
     parser.add_argument("--max-seqlets", type=int, default=2000, help="seqlets per metacluster (default 2000)")
     parser.add_argument("--window", type=int, default=21, help="TF-MoDISco's sliding window (default 21)")
