@@ -192,14 +192,10 @@ def entry_backgrounds(entry: str, intervals_file: str, fasta_file: str, dataload
     """An entry's network and the options of the experiments above for it: its regions' inputs
     through its own dataloader, the sequence dinucleotide-shuffled ``n_per_sequence`` times (the
     other inputs repeated alongside), and the value explained from its declared contract."""
-    from epizoo.registry import get_contract, get_model
+    from .regions import declared_explanation, entry_dataset
 
-    from .regions import declared_explanation
-
-    kipoi_model = get_model(entry)
-    dataset = kipoi_model.default_dataloader(intervals_file=str(intervals_file), fasta_file=str(fasta_file),
-                                             **dict(dataloader_args or {}))
-    declared = declared_explanation(entry, get_contract(entry, dataset.input_specs()), target, output)
+    kipoi_model, dataset, contract = entry_dataset(entry, intervals_file, fasta_file, dataloader_args)
+    declared = declared_explanation(entry, contract, target, output)
     if not declared["sequence_inputs"]:
         raise ValueError(f"{entry} declares no sequence input to embed patterns in")
     name, axis = next(iter(declared["sequence_inputs"].items()))

@@ -122,9 +122,10 @@ def strongest_window(contributions: np.ndarray, width: int) -> tuple[int, int]:
 
 
 def columns(values: np.ndarray, channels_axis: int) -> np.ndarray:
-    """``(channels, length)`` of one example's ``(length, channels)`` or ``(channels, length)`` array."""
-    return np.moveaxis(np.asarray(values), channels_axis, 0)
-
+    """``(channels, length)`` of one example of a batch whose channels are on ``channels_axis``
+    (1: ``(n, channels, length)``, -1: ``(n, length, channels)``)."""
+    example_axis = channels_axis - 1 if channels_axis > 0 else channels_axis
+    return np.moveaxis(np.asarray(values), example_axis, 0)
 
 
 def plot_strongest_region(arrays: Mapping[str, np.ndarray], path: str | Path, width: int = 100,
@@ -150,8 +151,7 @@ def plot_region(arrays: Mapping[str, np.ndarray], index: int, path: str | Path, 
     name, axis = _sequence_input(arrays)
     if f"ism.{name}" in arrays:
         return _plot_ism_region(arrays, index, name, axis, path, width, title)
-    example_axis = axis - 1 if axis > 0 else axis  # the channel axis of one region's array
-    values, given = columns(arrays[name][index], example_axis), columns(arrays[f"input.{name}"][index], example_axis)
+    values, given = columns(arrays[name][index], axis), columns(arrays[f"input.{name}"][index], axis)
     first, stop = strongest_window(values[:4], width)
     names = [str(t) for t in arrays.get(f"tracks.{name}", [])]
     tracks = {}
@@ -183,7 +183,7 @@ def _plot_ism_region(arrays: Mapping[str, np.ndarray], best: int, name: str, axi
     replacing it, above the heat map of every substitution."""
     effects, (offset, _) = arrays[f"ism.{name}"], arrays[f"ism_positions.{name}"][0]
     first, stop = strongest_window(effects[best].T, width)
-    bases = columns(arrays[f"input.{name}"][best], axis - 1 if axis > 0 else axis)[:4, offset + first:offset + stop]
+    bases = columns(arrays[f"input.{name}"][best], axis)[:4, offset + first:offset + stop]
     importance = -effects[best, first:stop].sum(axis=1) / 3  # identities are 0
     start = int(arrays["start"][best]) + int(offset) + first
     figure, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(max(6.0, (stop - first) / 10), 3.6),

@@ -66,12 +66,7 @@ def attribute_regions(
         Also return the sequence inputs' hypothetical contributions (``input_x_gradient`` and
         ``deep_lift_shap``).
     """
-    from epizoo.registry import get_contract, get_model
-
-    kipoi_model = get_model(entry)
-    dataset = kipoi_model.default_dataloader(intervals_file=str(intervals_file), fasta_file=str(fasta_file),
-                                             **dict(dataloader_args or {}))
-    contract = get_contract(entry, dataset.input_specs())
+    kipoi_model, dataset, contract = entry_dataset(entry, intervals_file, fasta_file, dataloader_args)
     declared = declared_explanation(entry, contract, target, output)
     corrected = declared["sequence_inputs"]
     parts: dict[str, list[np.ndarray]] = {}
@@ -92,6 +87,18 @@ def attribute_regions(
     axes = {f"channels_axis.{name}": np.array(axis) for name, axis in corrected.items()}
     tracks = {f"tracks.{name}": np.array(contract.inputs[name].tracks, dtype=str) for name in corrected}
     return {key: np.concatenate(values) for key, values in parts.items()} | axes | tracks | regions
+
+
+def entry_dataset(entry: str | Path, intervals_file: str | Path, fasta_file: str | Path,
+                  dataloader_args: Mapping[str, Any] | None = None):
+    """An entry as a Kipoi model, its default dataloader on the regions, and its contract (inputs the
+    dataloader serves stand in for undeclared ones)."""
+    from epizoo.registry import get_contract, get_model
+
+    kipoi_model = get_model(entry)
+    dataset = kipoi_model.default_dataloader(intervals_file=str(intervals_file), fasta_file=str(fasta_file),
+                                             **dict(dataloader_args or {}))
+    return kipoi_model, dataset, get_contract(entry, dataset.input_specs())
 
 
 def entry_explanation(entry: str | Path, target: int | str = 0, output: str | None = None):
