@@ -349,7 +349,7 @@ SMALL_WORLD = {
     "genome/genome.fa": "c7d87cae3029e5c2",
     "genome/genome.fa.fai": "90dfed8ece6d3fa2",
     "labels.tsv": "4c5216d88c1932cf",
-    "manifest.json": "1590ab32ff48e966",
+    "manifest.json": "302e7a63978c53b8",
     "peaks/cellA.CTCF.narrowPeak": "51b959087d54904a",
     "peaks/cellA.FOXA1.narrowPeak": "24e42851f735065f",
     "peaks/cellA.MAX.narrowPeak": "f1840a9566b40d0d",

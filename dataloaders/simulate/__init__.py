@@ -91,7 +91,15 @@ Variants (``variants.vcf`` + ``variants_truth.tsv``)
     REF always equals the FASTA (upper case); the VCF is sorted by chromosome then position, its
     IDs ``var0001, ...`` are unique and INFO carries ``KIND``, ``SITE`` and ``TF``.
 
-Modules: `config` (knobs, constants, streams), `pwm` (motifs), `genome`, `sites`, `cells`
+ATAC (``atac=True``; `gopher_config` is the GOPHER benchmark)
+    Rules in `epizoo.dataloaders.simulate.atac`: a site's peak height in a cell type is
+    ``atac_height`` times its logistic occupancy (from its PWM score) where its TF is expressed;
+    coverage is ``atac_baseline`` plus a Gaussian peak per site; two Poisson replicates; peaks
+    where the height reaches ``atac_peak_height``; every variant's exact log2 fold change of the
+    expected coverage summed over ``atac_effect_window`` bp; and a saturation mutagenesis of
+    ``atac_saturation_sites`` sites (``atac/saturation.vcf`` and its truth).
+
+Modules: `config` (knobs, constants, streams), `atac`, `presets`, `pwm` (motifs), `genome`, `sites`, `cells`
 (expression, accessibility, binding, track rates), `labels`, `variants`, `files` (writers, the
 manifest) and `world` (`simulate`, `SimulatedGenome`). The command line is ``epizoo simulate``
 (`epizoo.commands.simulate`).
@@ -100,7 +108,8 @@ Files (relative to ``out_dir``; all written to a temporary name and then renamed
     ``genome/genome.fa`` (+ ``.fai``), ``chrom.sizes``, ``sites.tsv``,
     ``expression/<cell>.expression.tsv``, ``expression/<cell>.meta.txt``, ``expression/rna.tsv``,
     ``tracks/<cell>.dnase.bw``, ``tracks/<cell>.<tf>.chip.bw``, ``peaks/<cell>.dnase.narrowPeak``,
-    ``peaks/<cell>.<tf>.narrowPeak``, ``labels.tsv``, ``variants.vcf``, ``variants_truth.tsv``
+    ``peaks/<cell>.<tf>.narrowPeak``, ``tracks/<cell>.atac.rep{1,2}.bw``, ``peaks/<cell>.atac.narrowPeak``,
+    ``atac/variant_effects.tsv``, ``atac/saturation.vcf`` (+ ``_truth.tsv``), ``labels.tsv``, ``variants.vcf``, ``variants_truth.tsv``
     and ``manifest.json`` (seed, parameters and every path).
 
 Examples
@@ -112,11 +121,12 @@ from __future__ import annotations
 
 from .config import BIN_STEP, BIN_WIDTH, DEFAULT_TFS, VARIANT_KINDS, SimulationConfig, default_meme_file
 from .labels import bin_starts, core_bin_labels
+from .presets import PRESETS, gopher_config
 from .pwm import background_probabilities, information_content, load_motifs, log_odds, score_sequence
 from .world import SimulatedGenome, simulate, simulate_config
 
 __all__ = [
-    "BIN_STEP", "BIN_WIDTH", "DEFAULT_TFS", "VARIANT_KINDS", "SimulatedGenome", "SimulationConfig",
-    "background_probabilities", "bin_starts", "core_bin_labels", "default_meme_file", "information_content",
+    "BIN_STEP", "BIN_WIDTH", "DEFAULT_TFS", "PRESETS", "VARIANT_KINDS", "SimulatedGenome", "SimulationConfig",
+    "background_probabilities", "bin_starts", "core_bin_labels", "default_meme_file", "gopher_config", "information_content",
     "load_motifs", "log_odds", "score_sequence", "simulate", "simulate_config",
 ]

@@ -45,7 +45,7 @@ for _i, _b in enumerate(b"ACGT"):
 N_CODE = 4
 
 
-STREAMS = {"genome": 0, "sites": 1, "cells": 2, "tracks": 3, "variants": 4}
+STREAMS = {"genome": 0, "sites": 1, "cells": 2, "tracks": 3, "variants": 4, "atac": 5}
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,21 @@ class SimulationConfig:
         ChIP Poisson background rate, peak height scale and Gaussian s.d. (bp).
     variants_per_kind, far_distance
         Variants of each kind; least distance (bp) of "outside" variants from any site element.
+    atac
+        Also write ATAC-like coverage (`epizoo.dataloaders.simulate.atac`): two replicates per
+        cell type, peaks, the variants' exact profile effects and a saturation mutagenesis.
+    atac_baseline, atac_height, atac_sigma
+        Coverage away from sites; peak height of a fully occupied site; the peak's s.d. (bp).
+    atac_half_drop
+        Bits below the motif's best score at which a site is half occupied.
+    atac_depth, atac_noise_span
+        Poisson counts per unit of coverage per base, drawn per block of this many bases.
+    atac_peak_height
+        Least expected height of a site's peak to be listed as an (IDR-like) peak.
+    atac_effect_window
+        Window (bp, centred on the variant) over which a variant's coverage effect is summed.
+    atac_saturation_sites, atac_saturation_chrom
+        Sites of that chromosome mutated at every core position (0: no saturation table).
     """
 
     seed: int = 0
@@ -108,6 +123,17 @@ class SimulationConfig:
     chip_sigma: float = 40.0
     variants_per_kind: int = 8
     far_distance: int = 500
+    atac: bool = False
+    atac_baseline: float = 1.0
+    atac_height: float = 12.0
+    atac_sigma: float = 60.0
+    atac_half_drop: float = 8.0
+    atac_depth: float = 4.0
+    atac_noise_span: int = 10
+    atac_peak_height: float = 2.0
+    atac_effect_window: int = 2048
+    atac_saturation_sites: int = 0
+    atac_saturation_chrom: str = "chr8"
 
     #: Half width of a site element (bp): DNase opening, peak width and ChIP support.
     half_width: int = field(default=150, init=False)

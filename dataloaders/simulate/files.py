@@ -13,6 +13,7 @@ from epizoo.atomic import atomic_path
 from epizoo.dataloaders.motifs import Motif
 from epizoo.weights import file_record
 
+from . import atac as atac_rules
 from .cells import chip_rates, dnase_rates, meta_pcs
 from .config import LETTERS, N_CODE, SimulationConfig
 from .labels import bin_labels
@@ -27,8 +28,11 @@ def write_all(
     root: Path, config: SimulationConfig, meme: Path, motifs: dict[str, Motif],
     genome: dict[str, np.ndarray], soft_mask: dict[str, np.ndarray], sites: pd.DataFrame,
     expressed: np.ndarray, expression: pd.DataFrame, variants: pd.DataFrame, tracks_rng: np.random.Generator,
+    atac_files: dict | None = None,
 ) -> Path:
-    """Write every file (the tracks' counts drawn from ``tracks_rng``); returns the manifest's path."""
+    """Write every file (the tracks' counts drawn from ``tracks_rng``); returns the manifest's path.
+
+    ``atac_files`` are the manifest entries of `write_atac`, already written."""
     tfs = tuple(motifs)
     sizes = {c: len(s) for c, s in genome.items()}
     files: dict = {"fasta": "genome/genome.fa", "chrom_sizes": "chrom.sizes", "sites": "sites.tsv",
@@ -44,6 +48,7 @@ def write_all(
     _write_text(root / files["vcf"], vcf_text(variants, sizes, config))
     _write_table(root / files["variants_truth"], variants)
     _write_table(root / files["sites"], _site_columns(sites, config.cell_types))
+    files |= atac_files or {}
     manifest = _manifest(config, meme, motifs, expressed, sizes, files, sites, variants)
     _write_text(root / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return root / "manifest.json"
@@ -88,6 +93,43 @@ def _write_tracks(
             chip[cell][tf] = f"tracks/{cell}.{tf}.chip.bw"
             _write_bigwig(root / chip[cell][tf], sizes, counts)
     return dnase, chip
+
+
+def write_atac(
+    root: Path, genome: dict[str, np.ndarray], sites: pd.DataFrame, activity: np.ndarray,
+    variants: pd.DataFrame, motifs: dict[str, Motif], rng: np.random.Generator, config: SimulationConfig,
+) -> dict:
+    """ATAC replicates and peaks per cell type, the variants' exact effects and the saturation
+    mutagenesis (rules in `epizoo.dataloaders.simulate.atac`); returns their manifest entries."""
+    sizes = {c: len(s) for c, s in genome.items()}
+    files: dict = {"atac_bigwigs": {}, "atac_peaks": {}}
+    for j, cell in enumerate(config.cell_types):
+        expected = {chrom: atac_rules.expected_coverage(
+            len(codes), sites["summit"].to_numpy()[here], activity[here, j], config)
+            for chrom, codes in genome.items() for here in [(sites["chrom"] == chrom).to_numpy()]}
+        files["atac_bigwigs"][cell] = {}
+        for rep in ("rep1", "rep2"):
+            observed = {c: atac_rules.replicate(rng, expected[c], genome[c], config) for c in genome}
+            files["atac_bigwigs"][cell][rep] = f"tracks/{cell}.atac.{rep}.bw"
+            _write_bigwig(root / files["atac_bigwigs"][cell][rep], sizes, observed)
+        peaks = activity[:, j] >= config.atac_peak_height
+        files["atac_peaks"][cell] = f"peaks/{cell}.atac.narrowPeak"
+        score = np.round(1000 * activity[peaks, j] / config.atac_height)
+        _write_text(root / files["atac_peaks"][cell], _narrowpeak(sites[peaks], score, activity[peaks, j]))
+    files["atac_variant_effects"] = "atac/variant_effects.tsv"
+    effects = atac_rules.variant_effects(variants, genome, sites, activity, motifs, config)
+    _write_table(root / files["atac_variant_effects"], effects)
+    if config.atac_saturation_sites:
+        if config.atac_saturation_chrom not in genome:
+            raise ValueError(f"atac_saturation_chrom {config.atac_saturation_chrom!r} is not simulated "
+                             f"(chromosomes: {', '.join(genome)}). Fix: name one of them.")
+        saturation = atac_rules.saturation_variants(
+            rng, genome, sites, activity, config.atac_saturation_chrom, config.atac_saturation_sites)
+        files["saturation_vcf"], files["saturation_truth"] = "atac/saturation.vcf", "atac/saturation_truth.tsv"
+        _write_text(root / files["saturation_vcf"], vcf_text(saturation, sizes, config))
+        truth = atac_rules.variant_effects(saturation, genome, sites, activity, motifs, config)
+        _write_table(root / files["saturation_truth"], saturation.merge(truth, on=["id", "kind"]))
+    return files
 
 
 def _narrowpeak(rows: pd.DataFrame, score: np.ndarray, signal: np.ndarray) -> str:

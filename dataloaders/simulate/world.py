@@ -5,14 +5,15 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from .cells import accessibility, annotate_cells, expression_pattern, expression_values
 from .config import DEFAULT_TFS, STREAMS, SimulationConfig, cell_names, default_meme_file, stream
-from .files import write_all
+from .atac import site_activity
+from .files import write_all, write_atac
 from .genome import build_genome
 from .pwm import load_motifs
 from .sites import place_sites, plant, site_scores
@@ -45,6 +46,10 @@ class SimulatedGenome:
         Cell type -> path.
     chip_bigwigs, chip_peaks
         Cell type -> TF -> path.
+    atac_bigwigs, atac_peaks
+        Cell type -> ``rep1``/``rep2`` -> path, and cell type -> peak file (``atac=True`` only).
+    atac_variant_effects, saturation_vcf, saturation_truth
+        The variants' exact ATAC effects, and the saturation mutagenesis VCF and its truth.
     """
 
     root: Path
@@ -68,6 +73,11 @@ class SimulatedGenome:
     meta: dict[str, Path]
     chip_bigwigs: dict[str, dict[str, Path]]
     chip_peaks: dict[str, dict[str, Path]]
+    atac_bigwigs: dict[str, dict[str, Path]] = field(default_factory=dict)
+    atac_peaks: dict[str, Path] = field(default_factory=dict)
+    atac_variant_effects: Path | None = None
+    saturation_vcf: Path | None = None
+    saturation_truth: Path | None = None
 
     @property
     def bigwigs(self) -> dict[str, Path]:
@@ -170,8 +180,12 @@ def simulate_config(out_dir: str | Path, config: SimulationConfig) -> SimulatedG
     bound = accessible & expressed[sites["tf_index"].to_numpy()]
     sites = annotate_cells(sites, accessible, bound, config.cell_types)
     variants = draw_variants(rngs["variants"], genome, sites, motifs, config)
+    atac_files = None
+    if config.atac:
+        activity = site_activity(sites, expressed, motifs, config)
+        atac_files = write_atac(root, genome, sites, activity, variants, motifs, rngs["atac"], config)
     files = write_all(root, config, meme, motifs, genome, soft_mask, sites, expressed, expression, variants,
-                      rngs["tracks"])
+                      rngs["tracks"], atac_files)
     logger.info("simulated %d sites in %.2f s into %s", len(sites), time.perf_counter() - began, root)
     return SimulatedGenome.from_manifest(files)
 
@@ -196,6 +210,9 @@ def from_manifest_data(root: Path, data: dict) -> SimulatedGenome:
         dnase_bigwigs=nested(files["dnase_bigwigs"]), dnase_peaks=nested(files["dnase_peaks"]),
         expression=nested(files["expression"]), meta=nested(files["meta"]),
         chip_bigwigs=nested(files["chip_bigwigs"]), chip_peaks=nested(files["chip_peaks"]),
+        atac_bigwigs=nested(files.get("atac_bigwigs", {})), atac_peaks=nested(files.get("atac_peaks", {})),
+        **{key: path(files[key]) for key in ("atac_variant_effects", "saturation_vcf", "saturation_truth")
+           if key in files},
     )
 
 

@@ -19,20 +19,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sites-per-chrom", type=int, default=60, help="planted sites per chromosome")
     parser.add_argument("--tfs", nargs="+", default=list(DEFAULT_TFS),
                         help="motifs to plant (MEME names; default: %(default)s)")
+    parser.add_argument("--preset", choices=["gopher"], default=None,
+                        help="a benchmark world (gopher: ATAC of 15 cell lines, chr8 test / chr9 valid; "
+                             "--seed, --chroms and --length still apply, the rest is the preset's)")
     parser.add_argument("--meme", default=None,
                         help="MEME motif file (default: HOCOMOCO v9 from the shared data folder)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``epizoo simulate`` with parsed ``args``; prints a one-line summary."""
-    from epizoo.dataloaders.simulate import simulate
+    from epizoo.dataloaders.simulate import PRESETS, simulate, simulate_config
 
     began = time.perf_counter()
-    result = simulate(
-        args.out_dir, seed=args.seed, n_chroms=args.chroms, chrom_length=args.length,
-        cell_types=args.cells, motifs=args.tfs, meme_file=args.meme,
-        sites_per_chrom=args.sites_per_chrom,
-    )
+    if args.preset:
+        config = PRESETS[args.preset](seed=args.seed, n_chroms=max(args.chroms, 9), chrom_length=args.length,
+                                      meme_file=args.meme)
+        result = simulate_config(args.out_dir, config)
+    else:
+        result = simulate(
+            args.out_dir, seed=args.seed, n_chroms=args.chroms, chrom_length=args.length,
+            cell_types=args.cells, motifs=args.tfs, meme_file=args.meme,
+            sites_per_chrom=args.sites_per_chrom,
+        )
     if not getattr(args, "quiet", False):
         counts = json.loads(result.manifest.read_text())["counts"]
         print(
