@@ -5,12 +5,15 @@ targets (and optionally a mask of entries to ignore, e.g. FactorNet's ambiguous 
 inputs of a window are built by the same `IntervalDataset` that the finished zoo entry uses for
 prediction (``batch_for_windows``), one per ``source`` (e.g. per cell type, with its own DNase
 track and expression PCs), so a trained model sees exactly what it will see in the zoo.
-Sequences are fetched per batch: nothing genome-sized is ever held in memory.
+Sequences are fetched per batch: nothing genome-sized is ever held in memory. Targets too may be
+read per batch (``Samples.targets`` a `TargetReader`, e.g. GOPHER's coverage profiles from
+bigWigs), so that no dense all-windows target array is built.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -20,6 +23,15 @@ from epizoo.contract import reverse_complement_inputs
 from epizoo.dataloaders.interval_dataset import IntervalDataset
 
 from .samplers import random_stream, reverse_complement_mask
+
+
+class TargetReader(Protocol):
+    """Targets of a batch's windows, read when the batch is built."""
+
+    #: the targets' first axis after the batch is positions (a profile): reversed on the reverse strand
+    reversed_with_sequence: bool
+
+    def __call__(self, windows: pd.DataFrame) -> np.ndarray: ...
 
 
 @dataclass
@@ -33,21 +45,26 @@ class Samples:
         start of the model-width window), and optionally ``reverse`` (bool: serve the window's
         reverse complement, for recipes that add reverse complements as extra samples).
     targets
-        ``(n, n_tasks)`` float32.
+        ``(n, n_tasks)`` float32, or a `TargetReader` that reads them per batch.
     mask
         ``(n, n_tasks)`` bool, False where the target is to be ignored (None: use all).
     """
 
     windows: pd.DataFrame
-    targets: np.ndarray
+    targets: np.ndarray | TargetReader
     mask: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.windows)
 
     def take(self, rows: np.ndarray) -> "Samples":
-        return Samples(self.windows.iloc[rows].reset_index(drop=True), self.targets[rows],
+        targets = self.targets[rows] if isinstance(self.targets, np.ndarray) else self.targets
+        return Samples(self.windows.iloc[rows].reset_index(drop=True), targets,
                        None if self.mask is None else self.mask[rows])
+
+    def target_values(self) -> np.ndarray:
+        """The targets as an array (read now when they are read per batch)."""
+        return self.targets if isinstance(self.targets, np.ndarray) else self.targets(self.windows)
 
 
 class WindowBatches(torch.utils.data.Dataset):
@@ -81,6 +98,7 @@ class WindowBatches(torch.utils.data.Dataset):
         rows = np.arange(index * self.batch_size, min((index + 1) * self.batch_size, len(self.samples)))
         batch = self.samples.take(rows)
         inputs = self._inputs(batch.windows)
+        targets = batch.target_values().astype(np.float32)
         flip = np.zeros(len(rows), bool)
         if "reverse" in batch.windows:
             flip |= batch.windows["reverse"].to_numpy(dtype=bool)
@@ -88,9 +106,11 @@ class WindowBatches(torch.utils.data.Dataset):
             flip |= reverse_complement_mask(len(rows), random_stream(self.seed, index), self.reverse_complement)
         if flip.any():
             inputs = self._flip(inputs, flip)
+            if getattr(batch.targets, "reversed_with_sequence", False):
+                targets[flip] = targets[flip, ::-1]
         tensors = {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in inputs.items()}
         mask = None if batch.mask is None else torch.from_numpy(batch.mask)
-        return tensors, torch.from_numpy(batch.targets.astype(np.float32)), mask
+        return tensors, torch.from_numpy(np.ascontiguousarray(targets)), mask
 
     def _inputs(self, windows: pd.DataFrame) -> dict[str, np.ndarray]:
         """Inputs of all windows, each built by its source's dataloader, in row order."""

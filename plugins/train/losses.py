@@ -1,4 +1,6 @@
-"""The losses of GOPHER's models (spec ``seed_002_gopher.md`` §2.8), on ``(batch, bins, tasks)`` profiles.
+"""The training losses, by the names a recipe gives (`LOSSES`).
+
+GOPHER's (spec ``seed_002_gopher.md`` §2.8), on ``(batch, bins, tasks)`` profiles:
 
 * `poisson_nll`: ``mean(pred - target * log(pred + 1e-7))`` (Keras ``poisson``; the paper's best);
 * `mse`;
@@ -7,11 +9,19 @@
 * `multinomial_nll_mse`: BPNet's ``alpha * multinomial NLL`` of the profile shape (the predictions
   as logits over the bins of each task, the total from the targets) per batch, plus MSE (alpha 1e-7;
   the authors' code);
-* `binary_cross_entropy`: on probabilities, for the binary models.
+* `binary_cross_entropy`: on probabilities, for the binary models (and FactorNet's
+  strand-averaged probabilities), clamped away from 0 and 1;
+* `with_counts`: for two-headed ``{"profile", "counts"}`` models, a profile loss plus the MSE of
+  the counts head against ``log(1 + total)`` of the target profile (BPNet's count head).
+
+The others: ``bce_logits`` (on ``model.logits``, `LOGIT_LOSSES`) and ``poisson_log`` (Poisson NLL
+of log rates).
 
 `bin_mean` re-bins base-resolution coverage on the fly: the mean within non-overlapping bins (§1.2).
 """
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -62,8 +72,24 @@ def multinomial_nll_mse(predictions: torch.Tensor, targets: torch.Tensor, alpha:
 
 
 def binary_cross_entropy(probabilities: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    return F.binary_cross_entropy(probabilities, labels.to(probabilities.dtype))
+    return F.binary_cross_entropy(probabilities.clamp(EPSILON, 1 - EPSILON), labels.to(probabilities.dtype))
 
 
-LOSSES = {"poisson": poisson_nll, "mse": mse, "pearson": pearson_loss, "pearson_mse": pearson_mse,
-          "multinomial_nll_mse": multinomial_nll_mse, "bce": binary_cross_entropy}
+def with_counts(profile_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], weight: float = 1.0):
+    """A loss of ``{"profile", "counts"}`` outputs: ``profile_loss`` on the profile plus ``weight``
+    times the MSE of the counts head (log totals per task) against ``log(1 + sum over bins)``."""
+    def loss(outputs: Mapping[str, torch.Tensor], targets: torch.Tensor) -> torch.Tensor:
+        totals = torch.log1p(targets.sum(dim=1))
+        return profile_loss(outputs["profile"], targets) + weight * mse(outputs["counts"], totals)
+    return loss
+
+
+LOSSES: dict[str, Callable] = {
+    "poisson": poisson_nll, "mse": mse, "pearson": pearson_loss, "pearson_mse": pearson_mse,
+    "multinomial_nll_mse": multinomial_nll_mse, "bce_probabilities": binary_cross_entropy,
+    "bce_logits": F.binary_cross_entropy_with_logits,
+    "poisson_log": lambda log_rate, y: F.poisson_nll_loss(log_rate, y, log_input=True),
+    "poisson_counts": with_counts(poisson_nll),
+}
+#: losses computed on ``model.logits(**inputs)`` rather than on the model's output
+LOGIT_LOSSES = frozenset({"bce_logits"})

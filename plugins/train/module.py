@@ -8,7 +8,7 @@ each epoch. Its hyperparameters are plain data, so Lightning checkpoints load wi
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import lightning as L
@@ -17,16 +17,7 @@ import torch
 
 from epizoo.objects import load_object
 
-LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    # the architectures output probabilities (FactorNet averages its strands' sigmoids)
-    "bce_probabilities": lambda p, y: torch.nn.functional.binary_cross_entropy(p.clamp(1e-7, 1 - 1e-7), y),
-    # on `model.logits` (architectures with a sigmoid head expose their pre-sigmoid values)
-    "bce_logits": torch.nn.functional.binary_cross_entropy_with_logits,
-    "mse": torch.nn.functional.mse_loss,
-    "poisson_log": lambda log_rate, y: torch.nn.functional.poisson_nll_loss(log_rate, y, log_input=True),
-}
-#: losses computed on ``model.logits(**inputs)`` rather than on the model's output
-LOGIT_LOSSES = frozenset({"bce_logits"})
+from .losses import LOGIT_LOSSES, LOSSES
 
 
 class ZooModule(L.LightningModule):
@@ -39,9 +30,13 @@ class ZooModule(L.LightningModule):
     config
         Its keyword arguments (plain data).
     loss
-        A key of `LOSSES`.
+        A key of `epizoo.plugins.train.losses.LOSSES`.
     learning_rate
         Adam's learning rate.
+    lr_decay
+        ``{"factor", "patience", "min_lr"}``: multiply the learning rate by ``factor`` when the
+        validation loss has not improved for ``patience`` epochs (Keras' ReduceLROnPlateau);
+        None: a constant rate.
     metrics
         Dotted path of the metric function ``(predictions, targets, mask) -> {name: value}``.
     task_names
@@ -49,7 +44,7 @@ class ZooModule(L.LightningModule):
     """
 
     def __init__(self, architecture: str, config: Mapping[str, Any], loss: str, learning_rate: float,
-                 metrics: str, task_names: list[str]) -> None:
+                 metrics: str, task_names: list[str], lr_decay: Mapping[str, float] | None = None) -> None:
         super().__init__()
         self.save_hyperparameters()
         # zoo architectures start in eval mode (inference); Lightning keeps submodules' modes
@@ -66,7 +61,11 @@ class ZooModule(L.LightningModule):
         """The loss, and the model's outputs (probabilities for the metrics) and targets."""
         inputs, targets, mask = batch
         on_logits = self.hparams.loss in LOGIT_LOSSES
-        outputs = (self.model.logits(**inputs) if on_logits else self(inputs)).float()
+        outputs = self.model.logits(**inputs) if on_logits else self(inputs)
+        if isinstance(outputs, Mapping):  # named heads: the loss takes them all, metrics the profile
+            outputs = {name: value.float() for name, value in outputs.items()}
+            return self.loss_function(outputs, targets), outputs["profile"], targets
+        outputs = outputs.float()
         if mask is not None:
             loss = self.loss_function(outputs[mask], targets[mask])
         else:
@@ -111,4 +110,10 @@ class ZooModule(L.LightningModule):
         return metrics
 
     def configure_optimizers(self):
-        return torch.optim.Adam(self.parameters(), lr=self.hparams.learning_rate)
+        optimizer = torch.optim.Adam(self.parameters(), lr=self.hparams.learning_rate)
+        decay = self.hparams.lr_decay
+        if not decay:
+            return optimizer
+        schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, factor=decay["factor"], patience=int(decay["patience"]), min_lr=decay.get("min_lr", 0.0))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "monitor": "val_loss"}}

@@ -37,9 +37,9 @@ def write_trained_entry(out: Path, module: ZooModule, run: RunConfig, recipe: Re
     config = recorded_config(run)
     with atomic_dir(out) as folder:
         sha256 = save_safetensors(folder / "weights.safetensors", _stored(module.model.state_dict(), run),
-                                  _provenance(config, recipe, prepared, metrics))
+                                  _provenance(config, module, prepared, metrics))
         info = recipe.entry_info(run, prepared, metrics)
-        values = {**info, "architecture": recipe.architecture, "sha256": sha256, "recipe": run.recipe,
+        values = {**info, "architecture": module.hparams.architecture, "sha256": sha256, "recipe": run.recipe,
                   "config": config, "test_metrics": metrics,
                   "dataloader": yaml.safe_load(info["dataloader_yaml"])["defined_as"]}
         write_text(folder / "model.yaml", render_template(TEMPLATE, _json_safe(values)))
@@ -87,10 +87,10 @@ def file_reference(path: Path) -> dict:
     return {"name": path.name}
 
 
-def _provenance(config: dict, recipe: Recipe, prepared: Prepared, metrics: dict[str, float]) -> dict:
+def _provenance(config: dict, module: ZooModule, prepared: Prepared, metrics: dict[str, float]) -> dict:
     """What the weights file records about how it was made (gReLU-style provenance)."""
     return _json_safe({
-        "architecture": recipe.architecture,
+        "architecture": module.hparams.architecture,
         "config": prepared.model_config,
         "recipe": config["recipe"],
         "run": config,

@@ -105,8 +105,9 @@ def train(
         torch.set_num_threads(run.training.threads)
     L.seed_everything(run.seed, workers=True, verbose=False)
     prepared = recipe.prepare(run)
-    module = ZooModule(recipe.architecture, prepared.model_config, recipe.loss,
-                       run.training.learning_rate, recipe.metrics, prepared.task_names)
+    module = ZooModule(prepared.architecture or recipe.architecture, prepared.model_config,
+                       prepared.loss or recipe.loss, run.training.learning_rate,
+                       prepared.metrics or recipe.metrics, prepared.task_names, prepared.lr_decay)
     if prepared.initialise is not None:
         prepared.initialise(module.model)  # a resumed run then loads its checkpoint over this
     data = EpochData(prepared, run, recipe, workdir)

@@ -22,6 +22,7 @@ from ..data import Samples
 RECIPES: dict[str, str] = {
     "factornet": "epizoo.plugins.train.recipes.factornet.FactorNetRecipe",
     "tftransfer": "epizoo.plugins.train.recipes.tftransfer.TFTransferRecipe",
+    "gopher": "epizoo.plugins.train.recipes.gopher.GopherRecipe",
 }
 
 
@@ -38,6 +39,12 @@ class Prepared:
     description: dict = field(default_factory=dict)
     #: called on the freshly built network before training (e.g. to copy pre-trained layers)
     initialise: Callable[[Any], None] | None = None
+    #: the run's architecture, loss and metrics where the config chooses them (default: the recipe's)
+    architecture: str | None = None
+    loss: str | None = None
+    metrics: str | None = None
+    #: ReduceLROnPlateau settings (`epizoo.plugins.train.module.ZooModule`); None: constant rate
+    lr_decay: dict | None = None
 
 
 class Recipe:
