@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "workflow": ("epizoo.commands.workflow", "print or write the Snakemake workflows (scatter/gather score-variants)"),
     "interpret": ("epizoo.commands.interpret", "attributions of a zoo entry's inputs on the regions of a BED file"),
     "gia": ("epizoo.commands.gia", "global importance of a pattern in a zoo entry, on shuffled backgrounds of a BED's regions"),
+    "evaluate": ("epizoo.commands.evaluate", "GOPHER's held-out metrics of a profile or binary entry on whole test chromosomes"),
     "motifs": ("epizoo.commands.motifs", "TF-MoDISco patterns of saved attributions, matched to a motif database, as a report"),
 }
 

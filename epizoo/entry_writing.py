@@ -55,14 +55,14 @@ def example_predictions(model: str | Path, batch_size: int = 32) -> tuple[dict, 
         dataset = loader.init_example()
         batches = list(dataset.batch_iter(batch_size=batch_size))
     inputs = numpy_collate_concat([b["inputs"] for b in batches])
-    preds = np.concatenate([kipoi_model.predict_on_batch(b["inputs"]) for b in batches])
+    preds = numpy_collate_concat([kipoi_model.predict_on_batch(b["inputs"]) for b in batches])
     return inputs, preds
 
 
 def write_expect(model: str | Path, path: Path, batch_size: int = 32) -> Path:
     """Write the ``test.expect`` file of an entry: its example inputs and predictions.
 
-    The layout is that of ``kipoi test -o`` (``inputs/<name>``, ``preds``), which
+    The layout is that of ``kipoi test -o`` (``inputs/<name>``, ``preds`` or ``preds/<head>``), which
     ``kipoi test`` compares against, compressed (byte shuffle + gzip) so it can be committed.
     """
     inputs, preds = example_predictions(model, batch_size)
@@ -70,5 +70,8 @@ def write_expect(model: str | Path, path: Path, batch_size: int = 32) -> Path:
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as handle:
         for name, array in arrays.items():
             handle.create_dataset(f"inputs/{name}", data=array, compression="gzip", compression_opts=9, shuffle=True)
-        handle.create_dataset("preds", data=preds, compression="gzip", compression_opts=9, shuffle=True)
+        heads = preds if isinstance(preds, Mapping) else {"": preds}   # named heads: preds/<head>
+        for name, array in heads.items():
+            handle.create_dataset(f"preds/{name}".rstrip("/"), data=array, compression="gzip", compression_opts=9,
+                                  shuffle=True)
     return Path(path)

@@ -203,6 +203,29 @@ def test_shift_averaging_equals_the_mean_of_separately_computed_shifted_scores(e
             np.testing.assert_allclose(got, np.mean(expected, 0), atol=1e-6)
 
 
+def test_gophers_scores_average_the_coverage_over_shifts_before_the_ratio(entries, tmp_path):
+    positions = cg_positions(3)
+    vcf, _ = snv_vcf(tmp_path / "v.vcf", positions)
+    name = str(entries["profile"])
+    frame = score(entries["profile"], vcf, scores=["gopher_log2fc", "gopher_mean_log2fc"], shifts=2, max_shift=10)
+    assert list(frame.columns[5:]) == [f"{name}/output/all/gopher_log2fc", f"{name}/output/all/gopher_mean_log2fc"]
+    genome, model = Genome(FASTA), toy_models.BaseCountProfile().eval()
+    for row, pos in enumerate(positions):
+        totals = {"ref": [], "alt": []}
+        for shift in (0, 10, -10):
+            start = pos - 50 + shift
+            ref = genome.sequence("chr22", start, start + 100)
+            alt = ref[:49 - shift] + "A" + ref[50 - shift:]
+            with torch.no_grad():
+                for allele, seq in (("ref", ref), ("alt", alt)):
+                    totals[allele].append(model(torch.from_numpy(one_hot(seq))[None])[0].double().numpy().sum(0))
+        ref_total, alt_total = np.mean(totals["ref"], 0), np.mean(totals["alt"], 0)  # (tasks,) shift means
+        np.testing.assert_allclose(frame.loc[row, f"{name}/output/all/gopher_log2fc"],
+                                   np.log2(alt_total.mean() / ref_total.mean()), atol=1e-6)
+        np.testing.assert_allclose(frame.loc[row, f"{name}/output/all/gopher_mean_log2fc"],
+                                   np.mean(np.log2(alt_total / ref_total)), atol=1e-6)
+
+
 def _jsd(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     from scipy.spatial.distance import jensenshannon
 

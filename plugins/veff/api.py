@@ -106,7 +106,8 @@ def score_variants(
         Score names (`epizoo.plugins.veff.scores.SCORES`): kipoi-veff's ``ref``, ``alt``,
         ``diff``, ``logit``, ``logit_ref``, ``logit_alt``, ``deepsea_effect`` for per-task
         outputs; ``total_ref``, ``total_alt``, ``total_diff``, ``log2fc``, ``jsd``,
-        ``max_abs_diff`` for profile outputs. Each output gets the ones that apply to it; a score
+        ``max_abs_diff`` and GOPHER's cross-task ``gopher_log2fc`` / ``gopher_mean_log2fc``
+        (one column, task ``all``) for profile outputs. Each output gets the ones that apply to it; a score
         that applies to none of an entry's outputs is an error. Default: ``diff`` for per-task
         outputs and ``total_diff`` for profiles.
     rc_merging
@@ -114,7 +115,9 @@ def score_variants(
         ``median`` or ``absmax`` (after scoring, as kipoi-veff). Default None: forward only.
     shifts, max_shift
         Also score every variant in ``shifts`` windows moved by up to ``max_shift`` bp and
-        average the scores over all windows (GOPHER's robust scoring; `views.shift_offsets`).
+        average the scores over all windows (`views.shift_offsets`); GOPHER's scores average the
+        totals over the windows before their ratio (its robust score: ``shifts=20,
+        max_shift=512, profile_window=1024``).
     profile_window
         Profile scores count only the bins overlapping this many bp centred on the variant.
         Default None: every bin.

@@ -8,7 +8,8 @@ apply to it:
 * per view pair (ref, alt) of a shift and strand, the score; reverse-complement predictions of
   profile outputs have their bins flipped first, so that a bin is the same stretch of genome on
   both strands; with a bins window, only the bins around the variant count;
-* the strands merged after scoring (kipoi-veff's rc merging), then the shifts averaged.
+* the strands merged after scoring (kipoi-veff's rc merging), then the shifts averaged; a score
+  made of others' shift means (`scores.OfShiftMeans`, GOPHER's robust score) combines them then.
 
 Building the next batch's inputs overlaps with the current forward pass (a one-batch prefetch in
 a background thread: numpy, pyBigWig and torch release the GIL for their heavy work).
@@ -26,7 +27,7 @@ from epizoo.dataloaders.variant_windows import variant_offset
 from epizoo.dataloaders.variants import Variant
 
 from .entry_model import EntryInputs, EntryModel, Inputs
-from .scores import Merge, Score
+from .scores import SCORES, Merge, OfShiftMeans, Score
 from .views import ALT, FORWARD, REF, REVERSE, Views
 
 
@@ -61,7 +62,7 @@ class Entry:
     def layout(self) -> list[ScoreColumns]:
         """The entry's score columns, output by output, score by score."""
         outputs = self.model.contract.outputs
-        return [ScoreColumns(self.name, name, score.name, outputs[name].tasks)
+        return [ScoreColumns(self.name, name, score.name, score.column_tasks(outputs[name].tasks))
                 for name, scores in self.scores.items() for score in scores]
 
 
@@ -103,10 +104,17 @@ def score_outputs(entry: Entry, outputs: dict[str, np.ndarray], views: Views, n:
     for name, scores in entry.scores.items():
         spec = entry.model.contract.outputs[name]
         for score in scores:
-            per_shift = [_score_shift(score, spec, outputs[name], views, n, shift, rc_merge,
-                                      _bins(entry, spec, shift, window_bp)) for shift in views.shifts]
-            values = np.mean(per_shift, axis=0) if len(per_shift) > 1 else per_shift[0]
-            columns.update(zip(ScoreColumns(entry.name, name, score.name, spec.tasks).names, values.T, strict=True))
+            def shift_mean(one: Score) -> np.ndarray:
+                per_shift = [_score_shift(one, spec, outputs[name], views, n, shift, rc_merge,
+                                          _bins(entry, spec, shift, window_bp)) for shift in views.shifts]
+                return np.mean(per_shift, axis=0) if len(per_shift) > 1 else per_shift[0]
+
+            if isinstance(score, OfShiftMeans):
+                values = score.combine(*(shift_mean(SCORES[part]) for part in score.parts))
+            else:
+                values = shift_mean(score)
+            labels = score.column_tasks(spec.tasks)
+            columns.update(zip(ScoreColumns(entry.name, name, score.name, labels).names, values.T, strict=True))
     return columns
 
 

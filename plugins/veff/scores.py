@@ -26,7 +26,13 @@ window of bins around the variant (the engine selects them):
 * ``jsd``: the Jensen-Shannon distance (base 2, in [0, 1]) between the ref and alt profiles made
   distributions over bins (divided by their sums; a ``logit`` profile through a softmax, as BPNet's
   profile head);
-* ``max_abs_diff``: the largest ``|alt - ref|`` over bins.
+* ``max_abs_diff``: the largest ``|alt - ref|`` over bins;
+* ``gopher_log2fc``: GOPHER's cell-type-agnostic score (spec ``seed_002_gopher.md`` §4.6, the
+  paper's order): ``log2(mean over tasks of alt totals / mean over tasks of ref totals)``, one
+  value per variant (task ``all``); with shifts, the totals are averaged over the shifted windows
+  *before* the ratio, as GOPHER's robust score averages coverage over 20 shifts;
+* ``gopher_mean_log2fc``: the authors' code's order: the mean over tasks of each task's
+  ``log2(alt total / ref total)`` (totals again averaged over the shifts first).
 
 A new score is one call to `register_score`, with a function ``(ref, alt) -> scores`` of
 ``(batch, tasks)`` arrays (``(batch, tasks, bins)`` with ``profile=True``) and the output kinds it
@@ -100,6 +106,10 @@ class Score:
             ref, alt = self.transform(ref, kind), self.transform(alt, kind)
         return self.function(ref, alt)
 
+    def column_tasks(self, tasks: tuple[str, ...]) -> tuple[str, ...]:
+        """The task labels of this score's columns for an output with ``tasks``."""
+        return tasks
+
     def describe(self) -> str:
         """What it applies to, for messages: 'per-task outputs of kind probability'."""
         shape = "profile" if self.profile else "per-task"
@@ -116,6 +126,19 @@ class ProductOfMerged(Score):
     def __call__(self, ref, alt, ref_rc=None, alt_rc=None, merge=None, kind="value"):
         merged = [SCORES[part](ref, alt, ref_rc, alt_rc, merge, kind) for part in self.parts]
         return self.combine(*merged)
+
+
+@dataclass(frozen=True)
+class OfShiftMeans(Score):
+    """A score combined from other scores after each is merged over strands and averaged over the
+    window shifts (`epizoo.plugins.veff.engine`); ``across_tasks``: one column, task ``all``."""
+
+    parts: tuple[str, ...] = ()
+    combine: Callable[..., np.ndarray] | None = None
+    across_tasks: bool = False
+
+    def column_tasks(self, tasks: tuple[str, ...]) -> tuple[str, ...]:
+        return ("all",) if self.across_tasks else tasks
 
 
 def logit(p: np.ndarray) -> np.ndarray:
@@ -158,6 +181,14 @@ def _total(profile: np.ndarray) -> np.ndarray:
     return np.asarray(profile, dtype=np.float64).sum(axis=-1)
 
 
+#: keeps GOPHER's log ratios finite where a total is 0
+RATIO_EPSILON = 1e-6
+
+
+def _log2_ratio(alt: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    return np.log2((alt + RATIO_EPSILON) / (ref + RATIO_EPSILON))
+
+
 for _score in (
     Score("ref", lambda ref, alt: ref, "prediction for the reference allele"),
     Score("alt", lambda ref, alt: alt, "prediction for the alternative allele"),
@@ -176,6 +207,12 @@ for _score in (
           profile=True, kinds=DISTRIBUTIONS, transform=distribution),
     Score("max_abs_diff", lambda ref, alt: np.abs(np.asarray(alt, np.float64) - ref).max(axis=-1),
           "largest |alt - ref| over bins", profile=True),
+    OfShiftMeans("gopher_log2fc", None, "log2(mean over tasks of alt totals / that of ref totals), one per variant",
+                 profile=True, kinds=NON_NEGATIVE, parts=("total_ref", "total_alt"), across_tasks=True,
+                 combine=lambda ref, alt: _log2_ratio(alt.mean(axis=1, keepdims=True), ref.mean(axis=1, keepdims=True))),
+    OfShiftMeans("gopher_mean_log2fc", None, "mean over tasks of log2(alt total / ref total), one per variant",
+                 profile=True, kinds=NON_NEGATIVE, parts=("total_ref", "total_alt"), across_tasks=True,
+                 combine=lambda ref, alt: _log2_ratio(alt, ref).mean(axis=1, keepdims=True)),
 ):
     register_score(_score)
 
