@@ -6,6 +6,7 @@ temporary folder from `toy_models`; its expected scores are computed by hand.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -224,6 +225,29 @@ def test_gophers_scores_average_the_coverage_over_shifts_before_the_ratio(entrie
                                    np.log2(alt_total.mean() / ref_total.mean()), atol=1e-6)
         np.testing.assert_allclose(frame.loc[row, f"{name}/output/all/gopher_mean_log2fc"],
                                    np.mean(np.log2(alt_total / ref_total)), atol=1e-6)
+
+
+def test_the_active_allele_quantile_ranks_each_allele_among_the_background_totals(entries, tmp_path):
+    positions = cg_positions(4)
+    vcf, _ = snv_vcf(tmp_path / "v.vcf", positions)
+    regions = tmp_path / "background.bed"  # the examples' regions, and the variants' own windows (ties)
+    regions.write_text((EXAMPLES / "regions.bed").read_text() + "".join(f"chr22\t{p - 1}\t{p}\n" for p in positions))
+    name = str(entries["profile"])
+    frame = score(entries["profile"], vcf, scores=["active_allele_quantile"], background=regions)
+    genome = Genome(FASTA)
+    bed = pd.read_csv(regions, sep="\t", header=None)
+    mids = (bed[1] + bed[2]) // 2
+    # BaseCountProfile: task A's total over its 10 bins is 10 + the window's A count
+    background = np.sort([10 + genome.sequence("chr22", m - 49, m + 51).count("A") for m in mids])
+    for row, pos in enumerate(positions):
+        ref_total = 10 + genome.sequence("chr22", pos - 50, pos + 50).count("A")
+        expected = max(np.sum(background <= ref_total), np.sum(background <= ref_total + 1)) / len(background)
+        assert frame.loc[row, f"{name}/output/A/active_allele_quantile"] == pytest.approx(expected)
+    with pytest.raises(ValueError, match="background set"):
+        score(entries["profile"], vcf, scores=["active_allele_quantile"])
+    from epizoo.veff.scores import SCORES
+    bound = dataclasses.replace(SCORES["active_allele_quantile"], background=np.array([[1.0, 2.0, 2.0, 3.0]]))
+    np.testing.assert_allclose(bound(np.array([[2.0], [0.5]]), np.array([[1.0], [3.5]]))[:, 0], [0.75, 1.0])
 
 
 def _jsd(p: np.ndarray, q: np.ndarray) -> np.ndarray:

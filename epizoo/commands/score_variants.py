@@ -26,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-shift", type=int, default=0, metavar="S", help="largest window shift in bp")
     parser.add_argument("--profile-window", type=int, metavar="BP",
                         help="profile scores count only the bins overlapping BP bp around the variant (default: all)")
+    parser.add_argument("--background", metavar="BED",
+                        help="background regions (e.g. the entry's peaks) that active_allele_quantile ranks alleles against")
     parser.add_argument("--out", required=True, help="output: .tsv, .tsv.gz, .vcf, .vcf.gz or .parquet (written atomically)")
     parser.add_argument("--info-ids", default="kipoi", choices=["kipoi", "vcf"],
                         help="VCF output's INFO IDs: kipoi-veff's KV:epizoo:... (default) or spec-valid ones "
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         dataloader_args=_json_argument(args.dataloader_args),
         scores=[s.strip() for s in args.scores.split(",") if s.strip()] if args.scores else None,
         rc_merging=args.rc_merging, shifts=args.shifts, max_shift=args.max_shift,
-        profile_window=args.profile_window, out=args.out, rejects=args.rejects, region=args.region,
+        profile_window=args.profile_window, background=args.background, out=args.out, rejects=args.rejects, region=args.region,
         shard=parse_shard(args.shard) if args.shard else None,
         allow_ref_mismatch=args.allow_ref_mismatch, batch_size=args.batch_size,
         device=args.device, precision=args.precision, verbose=not args.quiet, info_ids=args.info_ids,

@@ -23,6 +23,7 @@ from epizoo.dataloaders.variants import (
 from epizoo.progress import progress
 from epizoo.registry import get_contract, get_model
 
+from .background import with_background
 from .engine import Entry, VariantEffects
 from .entry_model import EntryInputs, EntryModel, dataloader_parameters, require_sequence_input
 from .scores import Score, get_merge, get_scores, scores_for
@@ -79,6 +80,7 @@ def score_variants(
     shifts: int = 0,
     max_shift: int = 0,
     profile_window: int | None = None,
+    background: str | Path | None = None,
     out: str | Path | None = None,
     rejects: str | Path | None = None,
     region: str | None = None,
@@ -121,6 +123,9 @@ def score_variants(
     profile_window
         Profile scores count only the bins overlapping this many bp centred on the variant.
         Default None: every bin.
+    background
+        BED of background regions (e.g. the entry's peaks) for ``active_allele_quantile``: each
+        entry predicts them once, and an allele's total is ranked among theirs.
     out
         Output file (``.tsv``, ``.tsv.gz``, ``.vcf``, ``.vcf.gz``, ``.parquet``), written
         atomically. Default None: return a DataFrame instead.
@@ -156,7 +161,8 @@ def score_variants(
     genome = Genome(fasta)
     chosen = None if scores is None else get_scores(scores)
     effects = VariantEffects(
-        _entries(models, genome, dataloader_args or {}, chosen, device, precision),
+        [with_background(entry, background, profile_window, batch_size)
+         for entry in _entries(models, genome, dataloader_args or {}, chosen, device, precision)],
         get_merge(rc_merging), batch_size, shift_offsets(shifts, max_shift), profile_window,
     )
     summary = VariantEffectSummary()

@@ -32,7 +32,11 @@ window of bins around the variant (the engine selects them):
   value per variant (task ``all``); with shifts, the totals are averaged over the shifted windows
   *before* the ratio, as GOPHER's robust score averages coverage over 20 shifts;
 * ``gopher_mean_log2fc``: the authors' code's order: the mean over tasks of each task's
-  ``log2(alt total / ref total)`` (totals again averaged over the shifts first).
+  ``log2(alt total / ref total)`` (totals again averaged over the shifts first);
+* ``active_allele_quantile`` (ChromBPNet's variant scorer): ``max`` over the two alleles of the
+  quantile of the allele's total (profiles) or value (per-task outputs: e.g. a ``log_counts``
+  head) among the entry's predictions on a background set of regions
+  (`epizoo.plugins.veff.background`), in [0, 1].
 
 A new score is one call to `register_score`, with a function ``(ref, alt) -> scores`` of
 ``(batch, tasks)`` arrays (``(batch, tasks, bins)`` with ``profile=True``) and the output kinds it
@@ -41,6 +45,7 @@ applies to; the pipeline needs no change.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,6 +146,31 @@ class OfShiftMeans(Score):
         return ("all",) if self.across_tasks else tasks
 
 
+@dataclass(frozen=True)
+class ActiveAlleleQuantile(Score):
+    """ChromBPNet's active-allele quantile; ``background`` ``(tasks, m)`` sorted totals of the
+    entry's predictions on background regions, bound per entry (`epizoo.plugins.veff.background`)."""
+
+    background: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    def applies_to(self, output: OutputSpec) -> bool:
+        return output.kind in (NON_NEGATIVE if output.is_profile else NON_NEGATIVE | {"log_counts", "value"})
+
+    def _score(self, ref: np.ndarray, alt: np.ndarray, kind: str) -> np.ndarray:
+        if self.background is None:
+            raise ValueError(f"{self.name} needs the entry's background predictions (background=BED)")
+        return np.maximum(self._quantile(ref), self._quantile(alt))
+
+    def _quantile(self, values: np.ndarray) -> np.ndarray:
+        totals = _total(values) if values.ndim == 3 else np.asarray(values, np.float64)
+        m = self.background.shape[1]
+        return np.stack([np.searchsorted(self.background[t], totals[:, t], side="right") / m
+                         for t in range(totals.shape[1])], axis=1)
+
+    def describe(self) -> str:
+        return "profile outputs of kind coverage or probability, and per-task outputs"
+
+
 def logit(p: np.ndarray) -> np.ndarray:
     """``log(p / (1 - p))`` with p clipped away from 0 and 1, in float64."""
     p = np.clip(np.asarray(p, dtype=np.float64), LOGIT_EPSILON, 1 - LOGIT_EPSILON)
@@ -210,6 +240,8 @@ for _score in (
     OfShiftMeans("gopher_log2fc", None, "log2(mean over tasks of alt totals / that of ref totals), one per variant",
                  profile=True, kinds=NON_NEGATIVE, parts=("total_ref", "total_alt"), across_tasks=True,
                  combine=lambda ref, alt: _log2_ratio(alt.mean(axis=1, keepdims=True), ref.mean(axis=1, keepdims=True))),
+    ActiveAlleleQuantile("active_allele_quantile", None, "max over alleles of the total's quantile among the "
+                         "entry's predictions on background regions"),
     OfShiftMeans("gopher_mean_log2fc", None, "mean over tasks of log2(alt total / ref total), one per variant",
                  profile=True, kinds=NON_NEGATIVE, parts=("total_ref", "total_alt"), across_tasks=True,
                  combine=lambda ref, alt: _log2_ratio(alt, ref).mean(axis=1, keepdims=True)),
