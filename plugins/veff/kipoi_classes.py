@@ -41,7 +41,8 @@ from .views import Views
 
 #: the built-in scores; the Kipoi form reports each that applies to an output
 KIPOI_SCORES = ("ref", "alt", "diff", "logit", "logit_ref", "logit_alt", "deepsea_effect",
-                "total_ref", "total_alt", "total_diff", "log2fc", "jsd", "max_abs_diff")
+                "total_ref", "total_alt", "total_diff", "log2fc", "jsd", "max_abs_diff", "gopher_log2fc",
+                "gopher_mean_log2fc")
 IDENTITY = ("chrom", "pos", "id", "ref", "alt", "reason")
 
 

@@ -82,8 +82,10 @@ def _targets_schema(contract: Contract) -> dict:
     """``variant/<key>`` and ``<output>/<task>/<score>``: what the Kipoi form returns."""
     targets: dict = {"variant": {key: {"shape": "()", "doc": f"the allele's {key}"} for key in IDENTITY}}
     for output, scores in kipoi_scores(contract).items():
-        targets[output] = {task: {score.name: {"shape": "()", "doc": f"{score.name} of {output} {task}"}
-                                  for score in scores} for task in contract.outputs[output].tasks}
+        per_task: dict = targets.setdefault(output, {})
+        for score in scores:
+            for task in score.column_tasks(contract.outputs[output].tasks):
+                per_task.setdefault(task, {})[score.name] = {"shape": "()", "doc": f"{score.name} of {output} {task}"}
     return targets
 
 
