@@ -15,8 +15,12 @@ saturation mutagenesis of six chr8 sites). Claims checked (spec §8):
   with the standard and the robust (20 shifts) score (§4.6; claims 10, 11); one Basenji-128 is
   trained without random shifts, as the paper finds robust scoring helps those most.
 
-    python experiments/gopher.py claims --out out/gopher          # about 40 min on 2 CPU cores
-    python experiments/gopher.py cards zoo/GOPHER/*               # the entries' README model cards
+    python experiments/gopher.py claims --out out/gopher          # about an hour on 2 CPU cores
+    python experiments/gopher.py publish out/Basenji-128 out/BPNet-base out/Basset-binary --zoo zoo/GOPHER
+
+``publish`` copies entries trained with ``epizoo train gopher experiments/gopher/<config>.yaml``
+into the zoo (their examples pointing at the repository's examples/), with a README model card of
+their held-out metrics, variant-effect accuracy and, when given ``--claims``, the claims table.
 
 Every run has the same budget (``--epochs`` epochs, no early stopping) so that models compare.
 """
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -155,17 +160,24 @@ def summary(table: pd.DataFrame, epochs: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cards(entries: list[Path]) -> None:
-    """README model cards of published entries: what they are, how they were trained, their metrics."""
+def publish(entries: list[Path], zoo: Path, claims_summary: Path | None) -> None:
+    """Copy trained entries into the zoo with README model cards (what they are, how they were
+    trained, their held-out metrics); their examples point to the repository's examples/."""
     ensure_world()
+    extra = f"\n## The paper's claims on this benchmark\n\n{claims_summary.read_text()}" if claims_summary else ""
     for entry in entries:
-        spec = yaml.safe_load((entry / "model.yaml").read_text())
-        metrics = evaluate(entry) | variant_accuracy(entry)
-        config = yaml.safe_load((entry / "config.yaml").read_text())
-        write_text(entry / "README.md", card(entry, spec, config, metrics))
+        target = zoo / entry.name
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(entry, target, ignore=shutil.ignore_patterns("example_files"))
+        loader = target / "dataloader.yaml"
+        write_text(loader, loader.read_text().replace("example: example_files/", "example: ../../../examples/"))
+        spec = yaml.safe_load((target / "model.yaml").read_text())
+        metrics = evaluate(target) | variant_accuracy(target)
+        write_text(target / "README.md", card(target, spec, metrics) + extra)
 
 
-def card(entry: Path, spec: dict, config: dict, metrics: dict[str, float]) -> str:
+def card(entry: Path, spec: dict, metrics: dict[str, float]) -> str:
     info = spec["info"]
     rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in metrics.items() if np.isfinite(v))
     name = entry.name
@@ -179,7 +191,8 @@ def card(entry: Path, spec: dict, config: dict, metrics: dict[str, float]) -> st
 {info['training_procedure']}
 
 Reproduce: `epizoo simulate experiments/gopher/world --preset gopher --chroms 10 --length 300000 --seed 0`, then
-`epizoo train gopher experiments/gopher/{_config_name(config)}.yaml --out zoo/GOPHER/{name}`.
+`epizoo train gopher experiments/gopher/basenji128.yaml --out OUT` with the values of this entry's config.yaml
+(architecture, options, training; `--set key=value`), which names every input file by name and checksum.
 
 ## Held-out metrics (chr8, every 2,048-bp tile; `epizoo evaluate`)
 | metric | value |
@@ -187,8 +200,8 @@ Reproduce: `epizoo simulate experiments/gopher/world --preset gopher --chroms 10
 {rows}
 
 `vep_standard` / `vep_robust`: mean over the six saturated chr8 sites of the Pearson r between the predicted
-cross-cell-type effect (`gopher_log2fc`; robust: 20 shifts of up to 512 bp, totals over the central 1,024 bp)
-and the simulator's exact effect.
+cross-cell-type effect (`gopher_log2fc`; a binary model: the log2 ratio of its mean probabilities; robust: 20
+shifts of up to 512 bp, totals over the central 1,024 bp) and the simulator's exact effect.
 
 ## Limitations
 Trained on synthetic sequence with five planted motifs (CTCF, FOXA1, GATA1, HNF4A, MAX): its predictions on
@@ -201,27 +214,23 @@ Intelligence 4, 1088-1100 (2022). {info['cite_as']}
 """
 
 
-def _config_name(config: dict) -> str:
-    model = config["model"]
-    return {"basenji": "basenji128", "bpnet": "bpnet_base", "basset": "basset_binary"}.get(model["architecture"],
-                                                                                           model["architecture"])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("claims")
     run.add_argument("--out", type=Path, required=True)
     run.add_argument("--epochs", type=int, default=25)
-    publish = sub.add_parser("cards")
-    publish.add_argument("entries", nargs="+", type=Path)
+    publishing = sub.add_parser("publish")
+    publishing.add_argument("entries", nargs="+", type=Path, help="entries written by epizoo train gopher")
+    publishing.add_argument("--zoo", type=Path, required=True, help="e.g. zoo/GOPHER")
+    publishing.add_argument("--claims", type=Path, default=None, help="summary.md of `claims`, quoted in the cards")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.command == "claims":
         args.out.mkdir(parents=True, exist_ok=True)
         print(claims(args.out, args.epochs).to_string(index=False))
     else:
-        cards(args.entries)
+        publish(args.entries, args.zoo, args.claims)
     return 0
 
 
