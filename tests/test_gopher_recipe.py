@@ -184,3 +184,11 @@ def test_streaming_moments_are_pearson_and_the_scaled_mse():
         factor = b.mean() / a.mean()
         assert sums.scale_factor()[task] == pytest.approx(factor)
         assert sums.mse(sums.scale_factor())[task] == pytest.approx(np.mean((factor * a - b) ** 2))
+
+
+def test_training_leaves_torchs_determinism_setting_as_it_found_it(entries):
+    """Lightning's deterministic mode would otherwise stay on and break later code (max-unpooling has no
+    deterministic CPU kernel)."""
+    import torch
+
+    assert not torch.are_deterministic_algorithms_enabled()

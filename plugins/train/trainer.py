@@ -97,8 +97,19 @@ def train(
     pathlib.Path
         The entry folder.
     """
+    # Lightning's deterministic mode switches torch's global flag on (and training.threads sets the
+    # thread count): give the caller its own settings back
+    deterministic = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    threads = torch.get_num_threads()
+    try:
+        return _train(config, Path(out), overrides, restart, check, quiet)
+    finally:
+        torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
+        torch.set_num_threads(threads)
+
+
+def _train(config, out: Path, overrides, restart: bool, check: bool, quiet: bool) -> Path:
     run = config if isinstance(config, RunConfig) else load_config(config, overrides)
-    out = Path(out)
     workdir = out.with_name(out.name + ".run")
     recipe = get_recipe(run.recipe)()
     if run.training.threads:
