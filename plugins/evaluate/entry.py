@@ -23,10 +23,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from epizoo.dataloaders.tracks import BigWigTracks
+from epizoo.plugins.train.losses import bin_mean
 from epizoo.plugins.train.metrics import binary_metrics
-from epizoo.plugins.train.profile_windows import peak_centred_windows, peak_labels, read_summits
+from epizoo.plugins.train.profile_windows import ProfileTargets, peak_centred_windows, peak_labels, read_summits
 
 from .profiles import binary_as_quantitative, quantitative_as_binary, shifted_windows, variation_score
 
@@ -155,15 +157,9 @@ def _batches(frame: pd.DataFrame, size: int):
         yield frame.iloc[first:first + size]
 
 
-def _coverage(tracks: BigWigTracks, windows: pd.DataFrame, width: int, bin_size: int) -> np.ndarray:
-    values = np.nan_to_num(tracks.values_batch(windows["chrom"].to_numpy(), windows["start"].to_numpy(), width))
-    return _rebin(values, bin_size)
-
-
 def _rebin(values: np.ndarray, factor: int) -> np.ndarray:
     """``(n, bins, tasks)`` averaged within groups of ``factor`` bins."""
-    n, bins, tasks = values.shape
-    return values.reshape(n, bins // factor, factor, tasks).mean(axis=2)
+    return bin_mean(torch.from_numpy(np.ascontiguousarray(values)), factor).numpy()
 
 
 def _quantitative(predict, tracks, tiles, spec, bin_sizes, summits, batch_size) -> dict[str, np.ndarray]:
@@ -178,7 +174,7 @@ def _quantitative(predict, tracks, tiles, spec, bin_sizes, summits, batch_size) 
     for batch in _batches(tiles, 4 * batch_size):
         predicted = predict(batch["chrom"].to_numpy(), batch["start"].to_numpy())
         profile_windows = batch.assign(start=batch["start"] + (width - span) // 2)  # profiles are centred
-        target = _coverage(tracks, profile_windows, span, spec.bin_size)
+        target = ProfileTargets(tracks, span, spec.bin_size)(profile_windows)
         for b, sums in moments.items():
             factor = b // spec.bin_size
             sums.add(_rebin(predicted, factor), _rebin(target, factor))
@@ -216,7 +212,7 @@ def _binary(predict, tracks, tiles, summits, batch_size) -> dict[str, np.ndarray
     width = predict.dataset.width
     for batch in _batches(tiles, 4 * batch_size):
         probabilities.append(predict(batch["chrom"].to_numpy(), batch["start"].to_numpy()))
-        coverage.append(_coverage(tracks, batch, width, width))
+        coverage.append(ProfileTargets(tracks, width, width)(batch))
         labels.append(peak_labels(batch, width, summits))
     scores = np.concatenate(probabilities)
     metrics = _as_binary(scores, np.concatenate(labels), "")

@@ -27,7 +27,6 @@ from epizoo.dataloaders.intervals import read_bed
 from epizoo.dataloaders.tracks import BigWigTracks
 
 from .losses import bin_mean
-
 from .samplers import RandomState, as_generator
 
 

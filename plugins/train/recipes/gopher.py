@@ -135,8 +135,10 @@ class GopherRecipe(Recipe):
         genome = Genome(data.fasta)
         names = list(data.task_names) or [Path(p).name.split(".bw")[0] for p in data.bigwigs]
         splits = _split_chroms(genome.lengths, data)
-        windows = _windows(data, genome.lengths, splits, binary)
-        targets = _targets(data, genome, names, model, binary, windows)
+        tracks = BigWigTracks(data.bigwigs, names, genome)
+        summits = read_summits(data.peaks) if data.peaks else None
+        windows = _windows(data, genome.lengths, splits, binary, tracks, summits)
+        targets = _targets(model, binary, windows, tracks, summits)
         samples = {role: Samples(windows[role].assign(source=0), targets[role]) for role in ("valid", "test")}
         return Prepared(
             builders=[gopher_dataloader.ProfileWindows(None, genome)],
@@ -222,18 +224,17 @@ def _split_chroms(lengths: dict[str, int], data: GopherData) -> dict[str, list[s
             "test": list(data.test_chroms)}
 
 
-def _windows(data: GopherData, lengths: dict[str, int], splits: dict[str, list[str]], binary: bool) -> dict[str, pd.DataFrame]:
+def _windows(data: GopherData, lengths: dict[str, int], splits: dict[str, list[str]], binary: bool,
+             tracks: BigWigTracks, summits: list[pd.DataFrame] | None) -> dict[str, pd.DataFrame]:
     """Stored windows per split: training and validation by the selection, test the chr8 tiles."""
     tiles = pd.concat([pd.DataFrame({"chrom": c, "start": np.arange(lengths[c] // SEQ_LEN) * SEQ_LEN})
                        for c in splits["test"]], ignore_index=True)
     windows = {"test": tiles}
-    summits = read_summits(data.peaks) if data.peaks else None
     for role in ("train", "valid"):
         if binary or data.selection == "peaks":
             width = SEQ_LEN if binary else data.chunk
             chosen = peak_centred_windows(summits, lengths, width, data.merge, splits[role])
         else:
-            tracks = BigWigTracks(data.bigwigs)
             chosen = threshold_chunks(tracks, lengths, data.chunk, data.threshold, splits[role])
         if role == "valid" and not binary:  # centre crops
             chosen = chosen.assign(start=chosen["start"] + (data.chunk - SEQ_LEN) // 2)
@@ -244,13 +245,12 @@ def _windows(data: GopherData, lengths: dict[str, int], splits: dict[str, list[s
     return windows
 
 
-def _targets(data: GopherData, genome: Genome, names: list[str], model: GopherModel, binary: bool,
-             windows: dict[str, pd.DataFrame]) -> dict:
+def _targets(model: GopherModel, binary: bool, windows: dict[str, pd.DataFrame], tracks: BigWigTracks,
+             summits: list[pd.DataFrame] | None) -> dict:
     """Binary labels (arrays) or a `ProfileTargets` reader per split."""
     if binary:
-        summits = read_summits(data.peaks)
         return {role: peak_labels(frame, SEQ_LEN, summits) for role, frame in windows.items()}
-    reader = ProfileTargets(BigWigTracks(data.bigwigs, names, genome), SEQ_LEN, model.bin_size)
+    reader = ProfileTargets(tracks, SEQ_LEN, model.bin_size)
     return {role: reader for role in windows}
 
 
