@@ -44,6 +44,8 @@ HERE = Path(__file__).resolve().parent / "gopher"
 WORLD = HERE / "world"
 CELLS = [f"cell{chr(ord('A') + i)}" for i in range(15)]
 TINY = {"filters": 32, "final_filters": 64, "dropout": 0.1}
+#: published entry -> the experiments/gopher/ config it was trained from (the others: basenji128 with overrides)
+CONFIGS = {"BPNet-base": "bpnet_base", "Basset-binary": "basset_binary"}
 #: run name -> (base config, overrides)
 RUNS = {
     **{f"basenji128-seed{s}": ("basenji128", {"seed": s}) for s in (1, 2)},
@@ -191,8 +193,9 @@ def card(entry: Path, spec: dict, metrics: dict[str, float]) -> str:
 {info['training_procedure']}
 
 Reproduce: `epizoo simulate experiments/gopher/world --preset gopher --chroms 10 --length 300000 --seed 0`, then
-`epizoo train gopher experiments/gopher/basenji128.yaml --out OUT` with the values of this entry's config.yaml
-(architecture, options, training; `--set key=value`), which names every input file by name and checksum.
+`epizoo train gopher experiments/gopher/{CONFIGS.get(name, "basenji128")}.yaml --out OUT` with the values of this
+entry's config.yaml (architecture, options, training; `--set key=value`), which names every input file by name
+and checksum.
 
 ## Held-out metrics (chr8, every 2,048-bp tile; `epizoo evaluate`)
 | metric | value |

@@ -40,8 +40,13 @@ def test_the_other_models_shapes_heads_and_activations():
         assert ConvProfile(n_tasks=3, bin_size=1, task_heads=True)(x).shape == (2, 2048, 3)
         assert ResidualBind(n_tasks=3)(x).shape == (2, 2048, 3)
         assert ResidualBind(n_tasks=3, bin_size=32, task_heads=True)(x).shape == (2, 64, 3)
-        both = BPNet(n_tasks=3, filters=8, counts_head=True)(x)
-        assert both["profile"].shape == (2, 2048, 3) and both["counts"].shape == (2, 3)
+        two_headed = BPNet(n_tasks=3, bin_size=4, filters=8, counts_head=True)
+        both, heads = two_headed(x), two_headed.logits(x)
+        assert both["profile"].shape == (2, 512, 3) and both["counts"].shape == (2, 3)
+        # ChromBPNet's coverage: exp(counts) per task spread by the softmax over the bins
+        torch.testing.assert_close(both["profile"].sum(dim=1), torch.exp(heads["counts"]))
+        torch.testing.assert_close(both["profile"] / both["profile"].sum(dim=1, keepdim=True),
+                                   torch.softmax(heads["profile"], dim=1))
         for binary in (Basset(n_tasks=3), BasenjiBinary(n_tasks=3, filters=8, final_filters=16), ConvBinary(n_tasks=3),
                        ResidualBindBinary(n_tasks=3)):
             torch.testing.assert_close(binary(x), torch.sigmoid(binary.logits(x)))
@@ -65,6 +70,20 @@ def test_bpnets_receptive_field_is_its_kernels_and_dilations():
     reached = torch.nonzero(x.grad.abs().sum(dim=2)[0]).flatten()
     # 1 + sum of (kernel - 1) * dilation: the first conv (25), nine k=3 convs (dilations 2 .. 512), the head (7)
     assert int(reached.max() - reached.min() + 1) == 1 + 24 + sum(2 * 2 ** i for i in range(1, 10)) + 6 == 2075
+
+
+def test_bpnet_starts_from_keras_glorot_uniform_weights_unless_asked_for_he():
+    def widest(model):  # the largest convolution weight over Glorot uniform's bound sqrt(6 / (fan_in + fan_out))
+        ratios = []
+        for conv in (m for m in model.modules() if isinstance(m, nn.Conv1d)):
+            out_channels, in_channels, kernel = conv.weight.shape
+            bound = (6 / (in_channels * kernel + out_channels * kernel)) ** 0.5
+            ratios.append(float(conv.weight.abs().max()) / bound)
+        return max(ratios)
+    assert widest(BPNet(n_tasks=2, filters=16)) <= 1.0
+    assert widest(BPNet(n_tasks=2, filters=16, init="he")) > 1.0
+    with pytest.raises(ValueError, match="init must be one of"):
+        BPNet(init="lecun")
 
 
 def test_parameter_counts_match_the_layers_by_hand():

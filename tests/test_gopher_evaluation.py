@@ -8,7 +8,8 @@ from scipy.stats import multinomial, pearsonr
 
 from epizoo.plugins.evaluate.profiles import (binary_as_quantitative, quantitative_as_binary, scaled_predictions,
                                               shifted_windows, variation_score)
-from epizoo.plugins.train.losses import (bin_mean, binary_cross_entropy, multinomial_nll, pearson_loss, poisson_nll)
+from epizoo.plugins.train.losses import (bin_mean, binary_cross_entropy, multinomial_counts, multinomial_nll, pearson_loss,
+                                         poisson_nll)
 
 RNG = np.random.default_rng(0)
 
@@ -33,6 +34,10 @@ def test_the_losses_equal_their_definitions():
                                       torch.softmax(logits[i, :, t].double(), 0).numpy())
                    for i in range(2) for t in range(3))
     assert float(multinomial_nll(logits, targets[:2])) == pytest.approx(-by_scipy, rel=1e-5)
+    log_totals = torch.randn(2, 3) + 3
+    squared = ((log_totals - torch.log1p(targets[:2].sum(dim=1))) ** 2).mean()
+    bpnet = multinomial_counts({"profile": logits, "counts": log_totals}, targets[:2], weight=10.0)
+    assert float(bpnet) == pytest.approx(-by_scipy / 2 + 10 * float(squared), rel=1e-5)
     p, y = torch.tensor([0.9, 0.2]), torch.tensor([1, 0])
     assert float(binary_cross_entropy(p, y)) == pytest.approx(-(np.log(0.9) + np.log(0.8)) / 2, rel=1e-6)
 

@@ -127,7 +127,7 @@ def test_training_writes_an_entry_that_passes_epizoo_check(entries, kind):
         assert config["training"]["loss"] == "bce_probabilities" and config["training"]["patience"] == 10
     elif kind == "two-headed":
         assert set(targets) == {"profile", "counts"} and targets["counts"]["kind"] == "log_counts"
-        assert config["training"]["loss"] == "poisson_counts"
+        assert config["training"]["loss"] == "multinomial_counts"
     else:
         assert targets["shape"] == "(16, 3)" and targets["tasks"] == list(CELLS) and targets["bin_size"] == 128
         assert config["training"]["patience"] == 6 and config["training"]["lr_decay_factor"] is None

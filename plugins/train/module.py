@@ -64,7 +64,8 @@ class ZooModule(L.LightningModule):
         outputs = self.model.logits(**inputs) if on_logits else self(inputs)
         if isinstance(outputs, Mapping):  # named heads: the loss takes them all, metrics the profile
             outputs = {name: value.float() for name, value in outputs.items()}
-            return self.loss_function(outputs, targets), outputs["profile"], targets
+            heads = self.model.from_logits(outputs) if on_logits else outputs
+            return self.loss_function(outputs, targets), heads["profile"], targets
         outputs = outputs.float()
         if mask is not None:
             loss = self.loss_function(outputs[mask], targets[mask])

@@ -115,6 +115,14 @@ def glorot_init(module: nn.Module) -> None:
             nn.init.zeros_(module.bias)
 
 
+def glorot_uniform_init(module: nn.Module) -> None:
+    """Keras' default initialisation (Glorot uniform weights, zero biases) of convolutions and dense layers."""
+    if isinstance(module, (nn.Conv1d, nn.ConvTranspose1d, nn.Linear)):
+        nn.init.xavier_uniform_(module.weight)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+
 def he_init(module: nn.Module) -> None:
     """He (Kaiming) normal initialisation of convolution and dense weights, biases zero (§2, [P L193])."""
     if isinstance(module, (nn.Conv1d, nn.ConvTranspose1d, nn.Linear)):

@@ -109,7 +109,7 @@ class GopherTraining(TrainingConfig):
     learning_rate: float = 1e-3          # §3
     max_epochs: int = 100                # §3
     patience: int | None = None          # §3: 6 (Basenji, BPNet), 10 (the others)
-    loss: str | None = None              # §2.8: poisson; binary: bce_probabilities; BPNet counts head: poisson_counts
+    loss: str | None = None              # §2.8: poisson; binary: bce_probabilities; BPNet counts head: multinomial_counts
     lr_decay_factor: float | None = None  # §3: 0.2 (CNN, ResidualBind, binary), none for Basenji/BPNet
     lr_decay_patience: int = 3           # §3
 
@@ -210,7 +210,7 @@ def _resolve_training(run: RunConfig, family: str, model: GopherModel) -> None:
         training.lr_decay_factor = 0.2
     if training.loss is None:
         counts = family == "bpnet" and model.options.get("counts_head")
-        training.loss = "bce_probabilities" if family == "binary" else "poisson_counts" if counts else "poisson"
+        training.loss = "bce_probabilities" if family == "binary" else "multinomial_counts" if counts else "poisson"
 
 
 def _split_chroms(lengths: dict[str, int], data: GopherData) -> dict[str, list[str]]:
