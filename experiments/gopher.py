@@ -204,7 +204,7 @@ and checksum.
 
 `vep_standard` / `vep_robust`: mean over the six saturated chr8 sites of the Pearson r between the predicted
 cross-cell-type effect (`gopher_log2fc`; a binary model: the log2 ratio of its mean probabilities; robust: 20
-shifts of up to 512 bp, totals over the central 1,024 bp) and the simulator's exact effect.
+shifts of up to 512 bp, totals over the central 1,024 bp) and the simulator's exact effect.{_counts_note(spec)}
 
 ## Limitations
 Trained on synthetic sequence with five planted motifs (CTCF, FOXA1, GATA1, HNF4A, MAX): its predictions on
@@ -215,6 +215,14 @@ real DNA mean nothing biologically. It shows the method and the tooling; retrain
 Toneyan S, Tang Z, Koo PK. Evaluating deep learning for predicting epigenomic profiles. Nature Machine
 Intelligence 4, 1088-1100 (2022). {info['cite_as']}
 """
+
+
+def _counts_note(spec: dict) -> str:
+    if "counts" not in spec["schema"]["targets"]:
+        return ""
+    return ("\nThe standard score of this two-headed model reads the whole window's total, which its counts head\n"
+            "predicts from the mean-pooled trunk and a single base barely moves; score its variants with the\n"
+            "robust score over the central kilobase (`--shifts 20 --max-shift 512 --profile-window 1024`).\n")
 
 
 def main(argv: list[str] | None = None) -> int:
