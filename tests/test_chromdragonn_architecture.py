@@ -27,6 +27,16 @@ def test_every_trunk_gives_4200_features_with_the_specs_parameter_count(trunk, m
     assert _parameters(model) / 1e6 == pytest.approx(millions, abs=0.005)
 
 
+def test_a_width_multiplier_scales_every_trunk_for_cpu_sized_models():
+    seq = _inputs()[0]
+    for trunk in (ResNetTrunk(width=0.25), FactorizedTrunk(width=0.25), BassetTrunk(width=0.25)):
+        assert trunk.features == 50 * 21 and trunk.eval()(seq).shape == (3, 50 * 21)
+    small = Stage2(n_tfs=16, trunk_options={"width": 0.25})
+    assert small.first[0].in_features == 50 * 21 + 16 + 1
+    with pytest.raises(ValueError, match="width must be positive"):
+        ResNetTrunk(width=0)
+
+
 def test_the_resnet_has_the_papers_23_convolutions_in_8_residual_blocks():
     trunk = ResNetTrunk()
     assert sum(isinstance(m, nn.Conv1d) for m in trunk.modules()) == 23

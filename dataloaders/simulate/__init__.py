@@ -91,7 +91,7 @@ Variants (``variants.vcf`` + ``variants_truth.tsv``)
     REF always equals the FASTA (upper case); the VCF is sorted by chromosome then position, its
     IDs ``var0001, ...`` are unique and INFO carries ``KIND``, ``SITE`` and ``TF``.
 
-ATAC (``atac=True``; `gopher_config` is the GOPHER benchmark)
+ATAC (``atac=True``; `gopher_config` is the GOPHER benchmark, `chromdragonn_config` ChromDragoNN's)
     Rules in `epizoo.dataloaders.simulate.atac`: a site's peak height in a cell type is
     ``atac_height`` times its logistic occupancy (from its PWM score) where its TF is expressed;
     coverage is ``atac_baseline`` plus a Gaussian peak per site; two Poisson replicates; peaks
@@ -121,12 +121,12 @@ from __future__ import annotations
 
 from .config import BIN_STEP, BIN_WIDTH, DEFAULT_TFS, VARIANT_KINDS, SimulationConfig, default_meme_file
 from .labels import bin_starts, core_bin_labels
-from .presets import PRESETS, gopher_config
+from .presets import PRESETS, chromdragonn_config, gopher_config
 from .pwm import background_probabilities, information_content, load_motifs, log_odds, score_sequence
 from .world import SimulatedGenome, simulate, simulate_config
 
 __all__ = [
     "BIN_STEP", "BIN_WIDTH", "DEFAULT_TFS", "PRESETS", "VARIANT_KINDS", "SimulatedGenome", "SimulationConfig",
-    "background_probabilities", "bin_starts", "core_bin_labels", "default_meme_file", "gopher_config", "information_content",
-    "load_motifs", "log_odds", "score_sequence", "simulate", "simulate_config",
+    "background_probabilities", "bin_starts", "chromdragonn_config", "core_bin_labels", "default_meme_file",
+    "gopher_config", "information_content", "load_motifs", "log_odds", "score_sequence", "simulate", "simulate_config",
 ]

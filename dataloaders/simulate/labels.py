@@ -19,15 +19,15 @@ def bin_labels(
     frames = []
     for chrom, length in sizes.items():
         starts = bin_starts(length)
-        frame = pd.DataFrame({"chrom": chrom, "start": starts, "end": starts + BIN_WIDTH})
+        columns = {"chrom": chrom, "start": starts, "end": starts + BIN_WIDTH}
         here = sites[sites["chrom"] == chrom]
         for cell in cells:
             for tf in tfs:
                 rows = here[(here["tf"] == tf) & (here[f"bound_{cell}"] == 1)]
-                frame[f"{cell}.{tf}"] = core_bin_labels(
+                columns[f"{cell}.{tf}"] = core_bin_labels(
                     rows["core_start"].to_numpy(), rows["core_end"].to_numpy(), len(starts)
                 )
-        frames.append(frame)
+        frames.append(pd.DataFrame(columns))  # at once: column by column fragments a frame of many pairs
     return pd.concat(frames, ignore_index=True)
 
 

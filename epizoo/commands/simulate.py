@@ -8,7 +8,7 @@ import time
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``epizoo simulate`` arguments to ``parser``."""
-    from epizoo.dataloaders.simulate import DEFAULT_TFS
+    from epizoo.dataloaders.simulate import DEFAULT_TFS, PRESETS
 
     parser.add_argument("out_dir", help="output folder (created)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -19,9 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sites-per-chrom", type=int, default=60, help="planted sites per chromosome")
     parser.add_argument("--tfs", nargs="+", default=list(DEFAULT_TFS),
                         help="motifs to plant (MEME names; default: %(default)s)")
-    parser.add_argument("--preset", choices=["gopher"], default=None,
-                        help="a benchmark world (gopher: ATAC of 15 cell lines, chr8 test / chr9 valid; "
-                             "--seed, --chroms and --length still apply, the rest is the preset's)")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                        help="a benchmark world (gopher: ATAC of 15 cell lines, chr8 test / chr9 valid, at least 9 "
+                             "chromosomes; chromdragonn: ATAC of 40 cell types expressing their own draws of 8 "
+                             "lineage TFs); --seed, --chroms and --length still apply, the rest is the preset's")
     parser.add_argument("--meme", default=None,
                         help="MEME motif file (default: HOCOMOCO v9 from the shared data folder)")
 
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     began = time.perf_counter()
     if args.preset:
-        config = PRESETS[args.preset](seed=args.seed, n_chroms=max(args.chroms, 9), chrom_length=args.length,
+        config = PRESETS[args.preset](seed=args.seed, n_chroms=args.chroms, chrom_length=args.length,
                                       meme_file=args.meme)
         result = simulate_config(args.out_dir, config)
     else:

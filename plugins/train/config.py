@@ -68,8 +68,8 @@ class TrainingConfig:
             raise ConfigError(f"training.weights_dtype must be float32, float16 or bfloat16, not {self.weights_dtype!r}")
         if self.strategy not in ("auto", "ddp", "ddp_spawn"):
             raise ConfigError(f"training.strategy must be auto or ddp, not {self.strategy!r}")
-        for name in ("batch_size", "max_epochs", "devices", "num_nodes"):
-            if getattr(self, name) < 1:
+        for name in ("batch_size", "max_epochs", "devices", "num_nodes"):  # None: the recipe's default
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ConfigError(f"training.{name} must be at least 1")
 
 

@@ -6,7 +6,8 @@ Accessibility of a 200-bp bin in a cell type from the bin's 1,000-bp sequence (`
 over the training cell types (``mean_accessibility``, ``(batch, 1)``).
 
 * Sequence trunks, each flattening to 200 channels x 21 positions = 4,200 features, channel-major
-  as the authors' ``Conv2d`` code flattens: `ResNetTrunk` (ChromDragoNN: 23 convolutions in 8
+  as the authors' ``Conv2d`` code flattens (``width`` scales every layer's channels, for CPU-sized
+  models; 1 is the paper's): `ResNetTrunk` (ChromDragoNN: 23 convolutions in 8
   post-activation residual blocks, the code's layout of §2.2, its odd paddings kept so the weights
   line up), `FactorizedTrunk` (Wnuk et al. 2017) and `BassetTrunk` (§2.3).
 * `Stage1`: a trunk and two dense layers of 1,000 (batch norm, ReLU, dropout 0.3), one sigmoid per
@@ -60,8 +61,16 @@ def _blocks(channels: int, kernels: tuple[int, ...], n: int = 2) -> nn.Sequentia
     return nn.Sequential(*(Residual(channels, kernels) for _ in range(n)))
 
 
+def _channels(width: float, *counts: int) -> list[int]:
+    if width <= 0:
+        raise ValueError(f"width must be positive, not {width}")
+    return [max(1, int(round(c * width))) for c in counts]
+
+
 class _Trunk(nn.Module):
-    """Channels-last one-hot in, ``(batch, 4200)`` features out."""
+    """Channels-last one-hot in, ``(batch, features)`` out: 200 x width channels x 21 positions."""
+
+    features: int
 
     def forward(self, seq: torch.Tensor) -> torch.Tensor:
         return self.layers(seq.transpose(1, 2)).flatten(1)
@@ -75,43 +84,51 @@ class ResNetTrunk(_Trunk):
     l1_depth
         Convolutions per block of the first (64-channel) stage: 2 in the code, whose total of 23
         convolutions is the paper's; the paper's layer listing says 3 (§9).
+    width
+        Channel multiplier (1: the paper's 48, 64, 128, 200).
     """
 
-    def __init__(self, l1_depth: int = 2) -> None:
+    def __init__(self, l1_depth: int = 2, width: float = 1.0) -> None:
         super().__init__()
+        c48, c64, c128, c200 = _channels(width, 48, 64, 128, 200)
+        self.features = c200 * 21
         self.layers = nn.Sequential(
-            conv_bn_relu(4, 48, 3), conv_bn_relu(48, 64, 3),          # pre-layers
-            _blocks(64, (3,) * l1_depth), conv_bn_relu(64, 128, 3),  # stage 1, transition
-            _blocks(128, (7, 7)), nn.MaxPool1d(3),                   # stage 2: 1000 -> 333
-            conv_bn_relu(128, 200, 1, padding=3),                    # the code's 1x1 transition pads 3: 339
-            _blocks(200, (7, 3, 3)), nn.MaxPool1d(4),                # stage 3: 339 -> 84
-            _blocks(200, (7, 7)),                                    # stage 4
-            conv_bn_relu(200, 200, 7, padding=4), nn.MaxPool1d(4),   # final transition: 86 -> 21
+            conv_bn_relu(4, c48, 3), conv_bn_relu(c48, c64, 3),           # pre-layers
+            _blocks(c64, (3,) * l1_depth), conv_bn_relu(c64, c128, 3),   # stage 1, transition
+            _blocks(c128, (7, 7)), nn.MaxPool1d(3),                      # stage 2: 1000 -> 333
+            conv_bn_relu(c128, c200, 1, padding=3),                      # the code's 1x1 transition pads 3: 339
+            _blocks(c200, (7, 3, 3)), nn.MaxPool1d(4),                   # stage 3: 339 -> 84
+            _blocks(c200, (7, 7)),                                       # stage 4
+            conv_bn_relu(c200, c200, 7, padding=4), nn.MaxPool1d(4),     # final transition: 86 -> 21
         )
 
 
 class FactorizedTrunk(_Trunk):
     """Factorized Basset (Wnuk et al. 2017): Basset's three convolutions as nine narrower ones (§2.3)."""
 
-    def __init__(self) -> None:
+    def __init__(self, width: float = 1.0) -> None:
         super().__init__()
+        c48, c64, c100, c150, c300, c200 = _channels(width, 48, 64, 100, 150, 300, 200)
+        self.features = c200 * 21
         self.layers = nn.Sequential(
-            conv_bn_relu(4, 48, 3), conv_bn_relu(48, 64, 3), conv_bn_relu(64, 100, 3), conv_bn_relu(100, 150, 7),
-            conv_bn_relu(150, 300, 7), nn.MaxPool1d(3),
-            conv_bn_relu(300, 200, 7), conv_bn_relu(200, 200, 3), conv_bn_relu(200, 200, 3), nn.MaxPool1d(4),
-            conv_bn_relu(200, 200, 7, padding=4), nn.MaxPool1d(4),
+            conv_bn_relu(4, c48, 3), conv_bn_relu(c48, c64, 3), conv_bn_relu(c64, c100, 3),
+            conv_bn_relu(c100, c150, 7), conv_bn_relu(c150, c300, 7), nn.MaxPool1d(3),
+            conv_bn_relu(c300, c200, 7), conv_bn_relu(c200, c200, 3), conv_bn_relu(c200, c200, 3), nn.MaxPool1d(4),
+            conv_bn_relu(c200, c200, 7, padding=4), nn.MaxPool1d(4),
         )
 
 
 class BassetTrunk(_Trunk):
     """Basset's three convolutions (widths 19, 11, 7) with batch norm and max pooling (§2.3)."""
 
-    def __init__(self) -> None:
+    def __init__(self, width: float = 1.0) -> None:
         super().__init__()
+        c300, c200 = _channels(width, 300, 200)
+        self.features = c200 * 21
         self.layers = nn.Sequential(
-            conv_bn_relu(4, 300, 19), nn.MaxPool1d(3),
-            conv_bn_relu(300, 200, 11), nn.MaxPool1d(4),
-            conv_bn_relu(200, 200, 7, padding=4), nn.MaxPool1d(4),
+            conv_bn_relu(4, c300, 19), nn.MaxPool1d(3),
+            conv_bn_relu(c300, c200, 11), nn.MaxPool1d(4),
+            conv_bn_relu(c200, c200, 7, padding=4), nn.MaxPool1d(4),
         )
 
 
@@ -147,7 +164,7 @@ class Stage1(nn.Module):
                  dropout: float = 0.3) -> None:
         super().__init__()
         self.trunk = _trunk(trunk, trunk_options)
-        self.head = nn.Sequential(dense_bn_relu(FEATURES, hidden, dropout), dense_bn_relu(hidden, hidden, dropout),
+        self.head = nn.Sequential(dense_bn_relu(self.trunk.features, hidden, dropout), dense_bn_relu(hidden, hidden, dropout),
                                   nn.Linear(hidden, n_tasks))
         self.eval()  # zoo convention: built for inference
 
@@ -188,7 +205,7 @@ class Stage2(nn.Module):
         self.with_mean, self.mean_at, self.n_tfs = bool(with_mean), mean_at, int(n_tfs)
         self.trunk = _trunk(trunk, trunk_options)
         at_input, at_hidden = int(with_mean and mean_at == "input"), int(with_mean and mean_at == "hidden")
-        self.first = dense_bn_relu(FEATURES + self.n_tfs + at_input, hidden, dropout)
+        self.first = dense_bn_relu(self.trunk.features + self.n_tfs + at_input, hidden, dropout)
         self.second = dense_bn_relu(hidden + at_hidden, hidden, dropout)
         self.output = nn.Linear(hidden, 1)
         self.freeze_trunk = bool(freeze_trunk)

@@ -23,6 +23,7 @@ RECIPES: dict[str, str] = {
     "factornet": "epizoo.plugins.train.recipes.factornet.FactorNetRecipe",
     "tftransfer": "epizoo.plugins.train.recipes.tftransfer.TFTransferRecipe",
     "gopher": "epizoo.plugins.train.recipes.gopher.GopherRecipe",
+    "chromdragonn": "epizoo.plugins.train.recipes.chromdragonn.ChromDragoNNRecipe",
 }
 
 
@@ -70,6 +71,10 @@ class Recipe:
 
     def example_files(self) -> list[Path]:
         """Files copied into the entry's ``example_files/`` for ``kipoi test``."""
+        return []
+
+    def entry_files(self) -> list[Path]:
+        """Files the model needs beside its weights, copied into the entry folder (default none)."""
         return []
 
 
