@@ -66,6 +66,10 @@ class SimulationConfig:
         MEME motif file. Default: HOCOMOCO v9 from the shared data folder (see `default_meme_file`).
     sites_per_chrom, site_spacing
         Sites per chromosome, and the slot length that keeps them apart.
+    motif_sharpness
+        Planted instances are drawn from each motif's probabilities raised to this power and
+        renormalised per position: 1 draws from the motif itself; larger values plant instances
+        closer to the consensus, which stand out from the background's chance matches.
     gc
         GC fraction of the background.
     n_runs_per_chrom, masked_per_chrom
@@ -107,6 +111,7 @@ class SimulationConfig:
     meme_file: str | None = None
     sites_per_chrom: int = 60
     site_spacing: int = 600
+    motif_sharpness: float = 1.0
     gc: float = 0.41
     n_runs_per_chrom: int = 2
     masked_per_chrom: int = 4

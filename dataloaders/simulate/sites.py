@@ -40,7 +40,7 @@ def _chrom_sites(
     sequences = np.empty(len(slots), dtype=object)
     for m, motif in enumerate(motifs.values()):
         rows = np.flatnonzero(motif_index == m)
-        sequences[rows] = list(sample_instances(rng, motif.probabilities, len(rows)))
+        sequences[rows] = list(sample_instances(rng, sharpened(motif.probabilities, config.motif_sharpness), len(rows)))
     widths = np.array([motifs[tf_names[m]].width for m in motif_index])
     core_starts = summits - widths // 2
     return pd.DataFrame({
@@ -50,6 +50,14 @@ def _chrom_sites(
         "core_start": core_starts, "core_end": core_starts + widths, "summit": summits,
         "codes": sequences,
     })
+
+
+def sharpened(probabilities: np.ndarray, power: float) -> np.ndarray:
+    """``probabilities ** power`` (``(4, width)``), renormalised over the alphabet at each position (1: unchanged)."""
+    if power == 1:
+        return probabilities
+    raised = np.asarray(probabilities, dtype=np.float64) ** power
+    return raised / raised.sum(axis=0, keepdims=True)
 
 
 def _free_slots(codes: np.ndarray, slot: int) -> np.ndarray:

@@ -415,7 +415,7 @@ class _Pretrained:
         if not (Path(entry) / "model.yaml").is_file():
             raise ConfigError(f"model.pretrained: {entry} is not a zoo entry folder (no model.yaml)")
         network, metadata = load_entry(entry)
-        config = (metadata.get("config") or {}).get("model", {})
+        config = (metadata.get("run") or {}).get("model", {})  # the stage-1 run's model section
         if config.get("stage") != 1 or config.get("trunk") != model.trunk or \
                 (config.get("trunk_options") or {}) != (model.trunk_options or {}):
             raise ConfigError(f"model.pretrained: {entry} is not a stage-1 model with trunk {model.trunk} "
