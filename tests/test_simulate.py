@@ -349,7 +349,7 @@ SMALL_WORLD = {
     "genome/genome.fa": "c7d87cae3029e5c2",
     "genome/genome.fa.fai": "90dfed8ece6d3fa2",
     "labels.tsv": "4c5216d88c1932cf",
-    "manifest.json": "302e7a63978c53b8",
+    "manifest.json": "8a964df89152d669",
     "peaks/cellA.CTCF.narrowPeak": "51b959087d54904a",
     "peaks/cellA.FOXA1.narrowPeak": "24e42851f735065f",
     "peaks/cellA.MAX.narrowPeak": "f1840a9566b40d0d",
@@ -390,3 +390,15 @@ def test_the_same_seed_writes_the_same_files_as_before(tmp_path):
              sites_per_chrom=12, variants_per_kind=2)
     written = {str(p.relative_to(tmp_path)): _digest(p) for p in sorted(tmp_path.rglob("*")) if p.is_file()}
     assert written == SMALL_WORLD
+
+
+def test_sharpened_motifs_plant_instances_closer_to_the_consensus(tmp_path):
+    from epizoo.dataloaders.simulate.sites import sharpened
+
+    ppm = np.array([[0.7, 0.25], [0.1, 0.25], [0.1, 0.25], [0.1, 0.25]])
+    np.testing.assert_allclose(sharpened(ppm, 2.0), [[0.49 / 0.52, 0.25], [0.01 / 0.52, 0.25],
+                                                     [0.01 / 0.52, 0.25], [0.01 / 0.52, 0.25]])
+    assert sharpened(ppm, 1.0) is ppm
+    scores = {power: simulate(tmp_path / str(power), seed=2, n_chroms=1, chrom_length=30_000, sites_per_chrom=40,
+                              motif_sharpness=power).load_sites()["rel_score"].mean() for power in (1.0, 3.0)}
+    assert scores[3.0] > scores[1.0] + 0.05, scores  # measured 0.90 -> 0.98 of the best score
