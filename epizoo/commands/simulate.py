@@ -12,9 +12,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("out_dir", help="output folder (created)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--chroms", type=int, default=3, help="number of chromosomes (default 3)")
-    parser.add_argument("--length", type=int, default=100_000,
-                        help="bases per chromosome (default 100000)")
+    parser.add_argument("--chroms", type=int, default=None,
+                        help="number of chromosomes (default 3; a preset's own default with --preset)")
+    parser.add_argument("--length", type=int, default=None,
+                        help="bases per chromosome (default 100000; a preset's own default with --preset)")
     parser.add_argument("--cells", type=int, default=3, help="number of cell types (default 3)")
     parser.add_argument("--sites-per-chrom", type=int, default=60, help="planted sites per chromosome")
     parser.add_argument("--tfs", nargs="+", default=list(DEFAULT_TFS),
@@ -33,12 +34,12 @@ def run(args: argparse.Namespace) -> int:
 
     began = time.perf_counter()
     if args.preset:
-        config = PRESETS[args.preset](seed=args.seed, n_chroms=args.chroms, chrom_length=args.length,
-                                      meme_file=args.meme)
+        sizes = {k: v for k, v in (("n_chroms", args.chroms), ("chrom_length", args.length)) if v is not None}
+        config = PRESETS[args.preset](seed=args.seed, meme_file=args.meme, **sizes)
         result = simulate_config(args.out_dir, config)
     else:
         result = simulate(
-            args.out_dir, seed=args.seed, n_chroms=args.chroms, chrom_length=args.length,
+            args.out_dir, seed=args.seed, n_chroms=args.chroms or 3, chrom_length=args.length or 100_000,
             cell_types=args.cells, motifs=args.tfs, meme_file=args.meme,
             sites_per_chrom=args.sites_per_chrom,
         )
