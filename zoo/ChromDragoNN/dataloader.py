@@ -79,14 +79,12 @@ class SequenceBins(IntervalDataset):
 
 
 class CellTypeBins(IntervalDataset):
-    """One-hot 1,000-bp windows of a BED's regions with a cell type's TF expression and mean accessibility.
+    """`SequenceBins`' windows with a cell type's TF expression and each region's mean accessibility.
 
     Parameters
     ----------
-    intervals_file
-        BED3+ of regions (200-bp bins), each re-centred to 1,000 bp. None: only `batch_for_windows`.
-    fasta_file
-        Reference genome, plain or bgzip FASTA.
+    intervals_file, fasta_file
+        As `SequenceBins`.
     expression_file
         TSV of expression (TPM), genes x cell types.
     cell_type
