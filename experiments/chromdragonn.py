@@ -65,7 +65,7 @@ def train_run(out: Path, name: str, base: str, overrides: dict) -> Path:
     from epizoo.plugins.train.runs import load_config
     from epizoo.plugins.train.trainer import train
 
-    entry = out / "runs" / name
+    entry = (out / "runs" / name).resolve()  # absolute: stage-2 configs name their stage-1 entry by it
     if not (entry / "model.yaml").is_file():
         train(load_config(HERE / f"{base}.yaml", overrides), entry, check=False, quiet=True)
     return entry

@@ -43,11 +43,12 @@ def chromdragonn_config(seed: int = 0, n_chroms: int = 10, chrom_length: int = 3
 
     Each lineage TF is expressed in each cell type with probability ``expressed_fraction`` (drawn
     from ``seed``), CTCF everywhere; a site (one per kilobase) opens only where its TF is expressed,
-    as strongly as its motif matches: about 7% of the 200-bp bins are accessible per cell type. The
-    planted instances are sharpened (``motif_sharpness`` 3) so that they, not the background's chance
-    matches of the same motifs, are what a sequence model can find. With 2^8 possible combinations, a held-out cell type's grammar is predictable
-    from its expression vector, not from the training cell types' labels alone. Peaks (height >= 2)
-    give the 200-bp bins' labels (`epizoo.plugins.train.recipes.chromdragonn`).
+    as strongly as its motif matches: about 14% of the 200-bp bins are accessible per cell type (the
+    paper: 3-10%). The planted instances are sharpened (``motif_sharpness`` 3) so that they, not the
+    background's chance matches of the same motifs, are what a sequence model can find. With 2^8
+    possible combinations, a held-out cell type's grammar is predictable from its expression vector,
+    not from the training cell types' labels alone. Peaks (height >= 2) give the 200-bp bins' labels
+    (`epizoo.plugins.train.recipes.chromdragonn`).
     """
     cells = cell_names(int(n_cells))
     draws = np.random.default_rng([int(seed), 14]).random((len(CHROMDRAGONN_LINEAGE_TFS), len(cells)))
