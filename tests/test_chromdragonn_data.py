@@ -82,3 +82,16 @@ def test_the_dataloader_serves_sequence_expression_and_the_bins_mean(tmp_path, e
     sequence_only = next(SequenceBins(tmp_path / "bins.bed", tmp_path / "g.fa").batch_iter(batch_size=2))
     np.testing.assert_array_equal(sequence_only["inputs"]["seq"], batch["inputs"]["seq"])
     assert set(sequence_only["inputs"]) == {"seq"}
+
+
+@pytest.mark.parametrize("damage, where", [
+    (lambda t: t.drop(index=3), r"data row 4 \(chr1:200\)"),          # a gap in the ladder: 100 -> 200
+    (lambda t: t.assign(end=t["start"] + 150), "data row 1"),      # 150-bp bins
+    (lambda t: pd.concat([t.iloc[4:], t.iloc[:4]]), "each chromosome's in order and together"),
+])
+def test_a_label_matrix_that_is_not_the_full_bin_ladder_is_refused(tmp_path, damage, where):
+    bins = genome_bins({"chr1": 600, "chr2": 600})
+    table = damage(bins.assign(A=1)).rename(columns={"chrom": "chr"})
+    table.to_csv(tmp_path / "labels.tsv", sep="\t", index=False)
+    with pytest.raises(ValueError, match=where):
+        read_label_matrix(tmp_path / "labels.tsv")

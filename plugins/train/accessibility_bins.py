@@ -34,7 +34,8 @@ class BinLabels:
         """The labels of ``cells`` (names), in that order."""
         missing = [c for c in cells if c not in self.cell_types]
         if missing:
-            raise KeyError(f"cell types {', '.join(missing)} have no labels (labelled: {', '.join(self.cell_types)})")
+            raise KeyError(f"cell types {', '.join(missing)} have no labels (labelled: {', '.join(self.cell_types)}). "
+                           "Fix: give their peaks, or name labelled cell types")
         return self.labels[:, [self.cell_types.index(c) for c in cells]]
 
 
@@ -96,7 +97,22 @@ def read_label_matrix(path: str | Path) -> BinLabels:
     values = frame.iloc[:, 3:]
     if not values.isin([0, 1]).all().all():
         raise ValueError(f"{path}: labels must be 0 or 1")
+    _check_ladder(frame, path)
     return BinLabels(frame[["chrom", "start", "end"]], values.to_numpy(np.uint8), tuple(values.columns))
+
+
+def _check_ladder(frame: pd.DataFrame, path: str | Path) -> None:
+    """Every chromosome's rows must be the regular ladder `genome_bins` makes: 200-bp bins, 50 bp apart,
+    in order (the mean track and the windows rely on it)."""
+    width = frame["end"] - frame["start"]
+    steps = frame.groupby("chrom", sort=False)["start"].diff()
+    bad = np.flatnonzero((width != BIN_WIDTH).to_numpy() | (steps.notna() & (steps != BIN_STEP)).to_numpy())
+    blocks = int((frame["chrom"] != frame["chrom"].shift()).sum())  # a chromosome's rows together: one block each
+    if len(bad) or blocks != frame["chrom"].nunique():
+        row = int(bad[0]) if len(bad) else 0
+        raise ValueError(f"{path}, data row {row + 1} ({frame['chrom'].iloc[row]}:{frame['start'].iloc[row]}): the "
+                         f"bins must be {BIN_WIDTH} bp, {BIN_STEP} bp apart, each chromosome's in order and together "
+                         "(every bin, accessible or not). Fix: write the full ladder of each chromosome")
 
 
 def mean_accessibility(labels: BinLabels, training_cells: Sequence[str]) -> np.ndarray:

@@ -16,7 +16,8 @@ What is particular to the paper ([P] paper, [C] the authors' code), the rest bei
   frozen or tuned) joined with the expression (and the mean accessibility), one sigmoid per
   (bin, cell type) pair; each batch holds 1 positive to 3 negatives, the positives drawn from all
   accessible (bin, training cell type) pairs, the negatives from random pairs [P §2.5; C
-  ``positive_proportion = 0.25``]; validated and tested on every ``data.eval_every``-th bin in
+  ``positive_proportion = 0.25``; exactly so on one device, on average under DDP, where each rank
+  takes every n-th pair]; validated and tested on every ``data.eval_every``-th bin in
   the held-out cell types [C: every 500th], auPRC pooled over their pairs [C "OVERALL"]; the
   checkpoint of the best validation auPRC kept [C].
 * training: Adam; the code's defaults [C]: stage 1 batch 256 and lr 0.002, stage 2 batch 512 and
@@ -146,7 +147,7 @@ class ChromDragoNNRecipe(Recipe):
         genome = Genome(data.fasta)
         labels = _labels(data, genome.lengths)
         cells = _split_cells(data, labels)
-        bins = _usable_bins(labels.bins, genome.lengths)
+        bins = _usable_bins(labels.bins, genome.lengths, str(data.labels.name if data.labels else "data.peaks"))
         self._files = _entry_artefacts(data, labels, cells["train"], genome.lengths)
         self._entry_files = [] if model.stage == 1 else [self._files["tfs"]] + (
             [self._files["mean"]] if model.with_mean else [])
@@ -160,13 +161,17 @@ class ChromDragoNNRecipe(Recipe):
         first = list(genome.lengths)
         valid_chroms = data.stage1_valid_chroms or first[:1]
         test_chroms = data.stage1_test_chroms or first[1:2]
+        unknown = sorted(set(valid_chroms + test_chroms) - set(chroms))
+        if unknown:
+            raise ConfigError(f"data.stage1_valid_chroms / stage1_test_chroms: no usable bins on {', '.join(unknown)} "
+                              f"(the labelled chromosomes: {', '.join(dict.fromkeys(chroms))})")
         columns = np.array([labels.cell_types.index(c) for c in cells["train"]])
         reader = LabelReader(labels.labels, columns)
         held_out = np.isin(chroms, valid_chroms + test_chroms)
         train_bins = bins[~held_out]
         windows = {role: _windows(labels, bins[np.isin(chroms, where)][::data.eval_every])
                    for role, where in (("valid", valid_chroms), ("test", test_chroms))}
-        self._examples = _example_files(data, genome, labels, bins, tfs=None)
+        self._examples = _example_files(data, genome, labels, bins, self._files["tfs"].parent, tfs=None)
         return Prepared(
             builders=[cd_dataloader.SequenceBins(None, genome)],
             task_names=list(cells["train"]),
@@ -195,11 +200,14 @@ class ChromDragoNNRecipe(Recipe):
         train_sources = np.array([source[c] for c in cells["train"]])
         positives = np.argwhere(ordered[np.ix_(bins, train_sources)] == 1)
         positives = np.column_stack([bins[positives[:, 0]], train_sources[positives[:, 1]]])
+        if not len(positives):
+            raise ConfigError("no accessible (bin, training cell type) pair: check the peak files or the label matrix")
         pairs = data.pairs_per_epoch or 4 * len(positives)
         batch = run.training.batch_size
         evaluation = {role: _pairs(labels, bins[::data.eval_every], [source[c] for c in cells[role]])
                       for role in ("valid", "test")}
-        self._examples = _example_files(data, genome, labels, bins, cd_dataloader.read_tf_list(self._files["tfs"]))
+        self._examples = _example_files(data, genome, labels, bins, self._files["tfs"].parent,
+                                        cd_dataloader.read_tf_list(self._files["tfs"]))
         pretrained = _Pretrained.read(model.pretrained, model) if model.pretrained else None
         return Prepared(
             builders=builders,
@@ -240,9 +248,9 @@ class ChromDragoNNRecipe(Recipe):
                 f"stage-2 model ({model.trunk} trunk, {'with' if model.with_mean else 'without'} mean accessibility, "
                 f"trunk {'frozen' if model.freeze_trunk else 'tuned'}): the accessibility of a 200-bp bin in any cell "
                 "type, seen or not, from its 1,000-bp sequence and the cell type's TF expression")
-        held = (f"test: every {data.eval_every}th bin of {', '.join(described['test_chroms'])} in the "
+        held = (f"test: one bin in {data.eval_every} of {', '.join(described['test_chroms'])} in the "
                 "training cell types" if stage1 else
-                f"test: every {data.eval_every}th bin of the genome in the held-out cell types "
+                f"test: one bin in {data.eval_every} of the genome in the held-out cell types "
                 f"{', '.join(described['cells']['test'])} (auPRC pooled over their pairs)")
         return {
             "name": f"ChromDragoNN {'stage 1' if stage1 else 'stage 2'} ({model.trunk}"
@@ -318,8 +326,12 @@ def _split_cells(data: ChromDragoNNData, labels: BinLabels) -> dict[str, list[st
     return {"train": train, "valid": list(data.valid_cells), "test": list(data.test_cells)}
 
 
-def _usable_bins(bins: pd.DataFrame, lengths: dict[str, int]) -> np.ndarray:
+def _usable_bins(bins: pd.DataFrame, lengths: dict[str, int], source: str) -> np.ndarray:
     """Rows of bins whose 1,000-bp window lies on the chromosome (§7.2: the others are dropped)."""
+    missing = sorted(set(bins["chrom"]) - set(lengths))
+    if missing:
+        raise ConfigError(f"{source}: bins on {', '.join(missing[:5])}, which the FASTA lacks (its chromosomes: "
+                          f"{', '.join(list(lengths)[:5])}, ...). Fix: use labels of the FASTA's assembly and naming")
     starts = bins["start"].to_numpy() + WINDOW_OFFSET
     sizes = bins["chrom"].map(lengths).to_numpy()
     return np.flatnonzero((starts >= 0) & (starts + SEQ_LEN <= sizes))
@@ -361,10 +373,14 @@ def _balanced_pairs(labels: BinLabels, ordered: np.ndarray, positives: np.ndarra
 def _entry_artefacts(data: ChromDragoNNData, labels: BinLabels, training: list[str],
                      lengths: dict[str, int]) -> dict[str, Path]:
     """The model's TF list and its mean-accessibility bigWig, written once per data set into the cache."""
-    tfs = list(data.tfs) or list(pd.read_csv(data.expression, sep="\t", index_col=0, usecols=[0]).index)
-    digest = hashlib.sha256("\n".join([*tfs, "", *training, ""]).encode())
-    digest.update(labels.bins.to_csv(index=False).encode())
-    digest.update(np.ascontiguousarray(labels.labels).tobytes())
+    genes = pd.read_csv(data.expression, sep="\t", index_col=0, usecols=[0]).index.astype(str)
+    repeated = sorted(set(genes[genes.duplicated()]))
+    if repeated:
+        raise ConfigError(f"{data.expression.name}: genes listed twice: {', '.join(repeated[:10])}. Fix: one row per gene")
+    tfs = [str(tf) for tf in data.tfs] or list(genes)
+    digest = hashlib.sha256("\n".join([*tfs, "", *training, "", *map(str, lengths.items())]).encode())
+    for column in (labels.bins["chrom"].to_numpy(dtype=str), labels.bins["start"].to_numpy(np.int64), labels.labels):
+        digest.update(np.ascontiguousarray(column).tobytes())
     folder = cache_dir() / "chromdragonn" / digest.hexdigest()[:16]
     folder.mkdir(parents=True, exist_ok=True)
     files = {"tfs": folder / "tfs.txt"}
@@ -376,11 +392,11 @@ def _entry_artefacts(data: ChromDragoNNData, labels: BinLabels, training: list[s
     return files
 
 
-def _example_files(data: ChromDragoNNData, genome: Genome, labels: BinLabels, bins: np.ndarray,
+def _example_files(data: ChromDragoNNData, genome: Genome, labels: BinLabels, bins: np.ndarray, cache: Path,
                    tfs: list[str] | None) -> list[Path]:
     """``kipoi test``'s inputs: 20 bins of the first chromosome, a FASTA of the stretch they span, and
     (stage 2, ``tfs`` given) the expression table's rows of the model's TFs."""
-    folder = cache_dir() / "chromdragonn" / "examples"
+    folder = cache / "examples"  # beside the data set's TF list and mean track: another run's data cannot replace them
     folder.mkdir(parents=True, exist_ok=True)
     chroms, starts = labels.bins["chrom"].to_numpy(), labels.bins["start"].to_numpy()
     chrom = chroms[bins[0]]
