@@ -148,9 +148,10 @@ class ChromDragoNNRecipe(Recipe):
         labels = _labels(data, genome.lengths)
         cells = _split_cells(data, labels)
         bins = _usable_bins(labels.bins, genome.lengths, str(data.labels.name if data.labels else "data.peaks"))
-        self._files = _entry_artefacts(data, labels, cells["train"], genome.lengths)
+        self._files = _entry_artefacts(data, labels, cells["train"], genome.lengths,
+                                       with_mean=model.stage == 2 and model.with_mean)
         self._entry_files = [] if model.stage == 1 else [self._files["tfs"]] + (
-            [self._files["mean"]] if model.with_mean else [])
+            [self._files["mean"]] if "mean" in self._files else [])
         if model.stage == 1:
             return self._stage1(run, genome, labels, bins, cells)
         return self._stage2(run, genome, labels, bins, cells)
@@ -189,7 +190,7 @@ class ChromDragoNNRecipe(Recipe):
     def _stage2(self, run, genome: Genome, labels: BinLabels, bins: np.ndarray, cells: dict) -> Prepared:
         data, model = run.data, run.model
         every = cells["train"] + cells["valid"] + cells["test"]
-        mean = self._files["mean"] if model.with_mean else None
+        mean = self._files.get("mean")
         builders = [cd_dataloader.CellTypeBins(None, genome, data.expression, cell, self._files["tfs"], mean,
                                                data.expression_transform) for cell in every]
         source = {cell: i for i, cell in enumerate(every)}
@@ -206,13 +207,13 @@ class ChromDragoNNRecipe(Recipe):
         batch = run.training.batch_size
         evaluation = {role: _pairs(labels, bins[::data.eval_every], [source[c] for c in cells[role]])
                       for role in ("valid", "test")}
-        self._examples = _example_files(data, genome, labels, bins, self._files["tfs"].parent,
-                                        cd_dataloader.read_tf_list(self._files["tfs"]))
+        tfs = cd_dataloader.read_tf_list(self._files["tfs"])
+        self._examples = _example_files(data, genome, labels, bins, self._files["tfs"].parent, tfs)
         pretrained = _Pretrained.read(model.pretrained, model) if model.pretrained else None
         return Prepared(
             builders=builders,
             task_names=["accessible"],
-            model_config={"n_tfs": len(cd_dataloader.read_tf_list(self._files["tfs"])), "trunk": model.trunk,
+            model_config={"n_tfs": len(tfs), "trunk": model.trunk,
                           "trunk_options": model.trunk_options, "with_mean": model.with_mean,
                           "mean_at": model.mean_at, "freeze_trunk": model.freeze_trunk, "hidden": model.hidden,
                           "dropout": model.dropout},
@@ -371,8 +372,8 @@ def _balanced_pairs(labels: BinLabels, ordered: np.ndarray, positives: np.ndarra
 
 
 def _entry_artefacts(data: ChromDragoNNData, labels: BinLabels, training: list[str],
-                     lengths: dict[str, int]) -> dict[str, Path]:
-    """The model's TF list and its mean-accessibility bigWig, written once per data set into the cache."""
+                     lengths: dict[str, int], with_mean: bool) -> dict[str, Path]:
+    """The model's TF list and (``with_mean``) its mean-accessibility bigWig, written once per data set into the cache."""
     genes = pd.read_csv(data.expression, sep="\t", index_col=0, usecols=[0]).index.astype(str)
     repeated = sorted(set(genes[genes.duplicated()]))
     if repeated:
@@ -385,10 +386,10 @@ def _entry_artefacts(data: ChromDragoNNData, labels: BinLabels, training: list[s
     folder.mkdir(parents=True, exist_ok=True)
     files = {"tfs": folder / "tfs.txt"}
     write_text(files["tfs"], "\n".join(tfs) + "\n")
-    mean = folder / "mean_accessibility.bw"
-    if not mean.is_file():
-        write_mean_bigwig(mean, labels.bins, mean_accessibility(labels, training), lengths)
-    files["mean"] = mean
+    if with_mean:  # only the models that take it (stage 1 never does)
+        files["mean"] = folder / "mean_accessibility.bw"
+        if not files["mean"].is_file():
+            write_mean_bigwig(files["mean"], labels.bins, mean_accessibility(labels, training), lengths)
     return files
 
 
