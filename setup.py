@@ -31,9 +31,10 @@ PACKAGES, PACKAGE_DIR = _packages()
 setup(
     packages=PACKAGES,
     package_dir=PACKAGE_DIR,
-    # zoo entries (model.yaml, dataloader.yaml, models.tsv, small weights) travel with the package
-    package_data={"epizoo.zoo": ["**/*.yaml", "**/*.tsv", "**/*.txt", "**/*.safetensors", "**/*.json", "**/*.md", "**/*.j2", "**/*.h5", "**/*.bw",
-                                "**/example_files/*"],
+    # zoo entries (model.yaml, dataloader.yaml, models.tsv, small weights, an entry's own
+    # dataloader.py) travel with the package
+    package_data={"epizoo.zoo": ["**/*.yaml", "**/*.tsv", "**/*.txt", "**/*.safetensors", "**/*.json", "**/*.md",
+                                "**/*.j2", "**/*.h5", "**/*.bw", "**/*.py", "**/example_files/*"],
                   # the Snakemake workflows that `epizoo workflow` prints or writes
                   "epizoo.plugins": ["veff/workflow/*", "train/templates/*"],
                   "epizoo.examples": ["*"]},

@@ -153,12 +153,12 @@ def card(entry: Path, name: str) -> str:
     stage2 = "expression" in inputs
     usage = ("""```bash
 kipoi predict zoo/ChromDragoNN/{name} --source dir -o preds.tsv --dataloader_args '{{"intervals_file": "bins.bed",
-  "fasta_file": "genome.fa", "expression_file": "rna_tpm.tsv", "cell_type": "MY_CELL",
-  "tfs_file": "zoo/ChromDragoNN/{name}/tfs.txt"{mean}}}'
+  "fasta_file": "genome.fa", "expression_file": "rna_tpm.tsv", "cell_type": "MY_CELL"}}'
 ```
-`rna_tpm.tsv`: genes (rows) x cell types (columns), TPM, holding every TF of `tfs.txt`.""".format(
-        name=name, mean=', "mean_accessibility_file": "zoo/ChromDragoNN/%s/mean_accessibility.bw"' % name
-        if "mean_accessibility" in inputs else "")
+`rna_tpm.tsv`: genes (rows) x cell types (columns), TPM, holding every TF of `tfs.txt`. The entry's
+`dataloader.py` takes its own `tfs.txt`{mean}; name others with `tfs_file`{mean_arg}.""".format(
+        name=name, mean=" and `mean_accessibility.bw`" if "mean_accessibility" in inputs else "",
+        mean_arg=" and `mean_accessibility_file`" if "mean_accessibility" in inputs else "")
              if stage2 else f"""```bash
 kipoi predict zoo/ChromDragoNN/{name} --source dir -o preds.tsv \\
   --dataloader_args '{{"intervals_file": "bins.bed", "fasta_file": "genome.fa"}}'

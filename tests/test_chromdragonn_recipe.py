@@ -4,6 +4,7 @@ from a BED, a FASTA and that cell type's expression."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -79,28 +80,34 @@ def test_the_entries_declare_their_inputs_and_ship_the_tf_list_and_the_mean_trac
     assert spec2["schema"]["inputs"]["expression"]["shape"] == f"({len(tfs)},)"
     assert spec2["schema"]["inputs"]["mean_accessibility"]["kind"] == "per_sample"
     assert (stage2 / "mean_accessibility.bw").is_file() and not (stage1 / "tfs.txt").exists()
+    assert (stage2 / "dataloader.py").is_file() and not (stage1 / "dataloader.py").exists()
     assert spec2["default_dataloader"] == "." and "synthetic" in spec2["info"]["trained_on"]
     assert "test cellH" in spec2["info"]["trained_on"]
 
 
+def _kipoi_predict(entry, args: dict, out) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kipoi", "predict", str(entry), "--source", "dir",
+                           "--dataloader_args", json.dumps(args), "-o", str(out)],
+                          capture_output=True, text=True, env={**os.environ, "HOME": str(out.parent)})
+
+
 def test_kipoi_predict_gives_a_held_out_cell_types_accessibility(entries, world, tmp_path):
+    """From a BED, a FASTA and the cell type's expression alone: the entry's own dataloader.py
+    defaults the TF list and the mean track to the entry's files (as if named explicitly)."""
     stage2 = entries[1]
     bins = genome_bins(world.chrom_sizes).iloc[[20, 120, 220]]
     bins.to_csv(tmp_path / "bins.bed", sep="\t", header=False, index=False)
     args = {"intervals_file": str(tmp_path / "bins.bed"), "fasta_file": str(world.fasta),
-            "expression_file": str(world.expression_matrix), "cell_type": TEST[0],
-            "tfs_file": str(stage2 / "tfs.txt"), "mean_accessibility_file": str(stage2 / "mean_accessibility.bw")}
-    result = subprocess.run([sys.executable, "-m", "kipoi", "predict", str(stage2), "--source", "dir",
-                             "--dataloader_args", json.dumps(args), "-o", str(tmp_path / "preds.tsv")],
-                            capture_output=True, text=True, env={**__import__("os").environ, "HOME": str(tmp_path)})
+            "expression_file": str(world.expression_matrix), "cell_type": TEST[0]}
+    result = _kipoi_predict(stage2, args, tmp_path / "preds.tsv")
     assert result.returncode == 0, result.stderr[-2000:]
-    predictions = pd.read_csv(tmp_path / "preds.tsv", sep="\t")
-    values = predictions.filter(like="preds").to_numpy()
+    values = pd.read_csv(tmp_path / "preds.tsv", sep="\t").filter(like="preds").to_numpy()
     assert values.shape == (3, 1) and ((values > 0) & (values < 1)).all()
-    args["cell_type"] = "cell99"
-    result = subprocess.run([sys.executable, "-m", "kipoi", "predict", str(stage2), "--source", "dir",
-                             "--dataloader_args", json.dumps(args), "-o", str(tmp_path / "none.tsv")],
-                            capture_output=True, text=True, env={**__import__("os").environ, "HOME": str(tmp_path)})
+    explicit = {**args, "tfs_file": str(stage2 / "tfs.txt"), "mean_accessibility_file": str(stage2 / "mean_accessibility.bw")}
+    assert _kipoi_predict(stage2, explicit, tmp_path / "explicit.tsv").returncode == 0
+    np.testing.assert_array_equal(pd.read_csv(tmp_path / "explicit.tsv", sep="\t").filter(like="preds").to_numpy(),
+                                  values)
+    result = _kipoi_predict(stage2, {**args, "cell_type": "cell99"}, tmp_path / "none.tsv")
     assert result.returncode != 0 and "no column 'cell99'" in result.stderr
 
 

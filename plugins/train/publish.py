@@ -4,9 +4,9 @@ The entry holds ``model.yaml`` (rendered from ``templates/model-template.yaml`` 
 recipe's metadata: trained_on, training procedure, the run's configuration and its test metrics),
 the recipe's ``dataloader.yaml``, ``weights.safetensors`` (with provenance: recipe, config,
 metrics, epizoo version), ``config.yaml`` and ``metrics.json`` of the run, example inputs, the
-recipe's own files of the entry (`Recipe.entry_files`: a TF list, a mean-accessibility track) and
-``expect.h5``, the predictions that ``kipoi test`` checks. It is built beside ``out`` and renamed
-into place at the end.
+recipe's own files of the entry (`Recipe.entry_files`: a TF list, a mean-accessibility track, a
+dataloader module) and ``expect.h5``, the predictions that ``kipoi test`` checks. It is built
+beside ``out`` and renamed into place at the end.
 """
 from __future__ import annotations
 
@@ -49,8 +49,8 @@ def write_trained_entry(out: Path, module: ZooModule, run: RunConfig, recipe: Re
         write_text(folder / "config.yaml", yaml.safe_dump(config, sort_keys=False))
         write_text(folder / "metrics.json", json.dumps(metrics, indent=1) + "\n")
         copy_examples(recipe.example_files(), folder / "example_files")
-        for path in recipe.entry_files():
-            shutil.copyfile(path, folder / Path(path).name)
+        for name, path in recipe.entry_files().items():
+            shutil.copyfile(path, folder / name)
         _copy_logs(workdir, folder)
         write_expect(folder, folder / "expect.h5")
     return Path(out)

@@ -15,6 +15,7 @@ or a TF of the model that it lacks, is an error naming the file and the missing 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -90,25 +91,44 @@ class CellTypeBins(IntervalDataset):
     cell_type
         The column of ``expression_file`` to predict for.
     tfs_file
-        The model's TFs, one per line, in its order.
+        The model's TFs, one per line, in its order; default the entry's ``tfs.txt``.
     mean_accessibility_file
-        bigWig of the bins' mean accessibility over the training cell types; None for models
-        without that input.
+        bigWig of the bins' mean accessibility over the training cell types; default the entry's
+        ``mean_accessibility.bw`` where it has one (models without that input have none).
     expression_transform
         ``arcsinh`` (default), ``log1p`` or ``none``: what the model was trained on.
+
+    An entry's own ``dataloader.py`` (`ENTRY_DATALOADER`, written by `epizoo train chromdragonn`)
+    subclasses this class with ``entry_dir`` set to its folder: Kipoi resolves no relative
+    defaults, and a class loaded per entry is the one place that knows where the entry lies.
     """
 
     seq_len = SEQ_LEN
+    #: the entry folder holding the defaults of ``tfs_file`` and ``mean_accessibility_file``
+    entry_dir: ClassVar[Path | None] = None
 
     def __init__(self, intervals_file: str | Path | None, fasta_file: str | Path | Genome,
-                 expression_file: str | Path, cell_type: str, tfs_file: str | Path,
+                 expression_file: str | Path, cell_type: str, tfs_file: str | Path | None = None,
                  mean_accessibility_file: str | Path | None = None, expression_transform: str = "arcsinh") -> None:
+        tfs_file = tfs_file or self._entry_file("tfs.txt", required=True)
+        mean_accessibility_file = mean_accessibility_file or self._entry_file("mean_accessibility.bw")
         expression = cell_expression(expression_file, str(cell_type), read_tf_list(tfs_file), expression_transform)
         super().__init__(intervals_file, fasta_file, width=self.seq_len, n_value=0.0, dtype=np.float32,
                          cell_features=expression, feature_input="expression")
         self.cell_type = str(cell_type)
         self.means = (BigWigTracks([mean_accessibility_file], ["mean_accessibility"], self.genome)
                       if mean_accessibility_file is not None else None)
+
+    @classmethod
+    def _entry_file(cls, name: str, required: bool = False) -> Path | None:
+        """The entry's file ``name``: None where there is no entry or no such file, unless ``required``."""
+        path = cls.entry_dir / name if cls.entry_dir is not None else None
+        if path is not None and path.is_file():
+            return path
+        if required:
+            raise ValueError(f"no {name} to default to{' in ' + str(cls.entry_dir) if cls.entry_dir else ''}: "
+                             f"name the model's file (the entry's {name}) in the dataloader arguments")
+        return None
 
     def _batch(self, chroms, starts, region_features, ids, strands=None) -> dict:
         batch = super()._batch(chroms, starts, region_features, ids, strands)
@@ -117,6 +137,10 @@ class CellTypeBins(IntervalDataset):
             values = self.means.values_batch(chroms, centres, MEAN_SPAN)
             batch["inputs"]["mean_accessibility"] = np.nan_to_num(values.mean(axis=1)).astype(np.float32)
         return batch
+
+
+#: the source of a stage-2 entry's own dataloader.py (dataloader.yaml: ``dataloader.py::CellTypeBins``)
+ENTRY_DATALOADER = Path(__file__).resolve().parent / "entry_dataloader.py"
 
 
 def _describe() -> None:

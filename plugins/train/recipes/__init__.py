@@ -73,9 +73,10 @@ class Recipe:
         """Files copied into the entry's ``example_files/`` for ``kipoi test``."""
         return []
 
-    def entry_files(self) -> list[Path]:
-        """Files the model needs beside its weights, copied into the entry folder (default none)."""
-        return []
+    def entry_files(self) -> dict[str, Path]:
+        """Files the model needs beside its weights (their names in the entry folder -> their
+        sources), copied into the entry folder (default none)."""
+        return {}
 
 
 def get_recipe(name: str) -> type[Recipe]:

@@ -150,8 +150,9 @@ class ChromDragoNNRecipe(Recipe):
         bins = _usable_bins(labels.bins, genome.lengths, str(data.labels.name if data.labels else "data.peaks"))
         self._files = _entry_artefacts(data, labels, cells["train"], genome.lengths,
                                        with_mean=model.stage == 2 and model.with_mean)
-        self._entry_files = [] if model.stage == 1 else [self._files["tfs"]] + (
-            [self._files["mean"]] if "mean" in self._files else [])
+        self._entry_files = {} if model.stage == 1 else {
+            "dataloader.py": cd_dataloader.ENTRY_DATALOADER, "tfs.txt": self._files["tfs"],
+            **({"mean_accessibility.bw": self._files["mean"]} if "mean" in self._files else {})}
         if model.stage == 1:
             return self._stage1(run, genome, labels, bins, cells)
         return self._stage2(run, genome, labels, bins, cells)
@@ -288,7 +289,7 @@ class ChromDragoNNRecipe(Recipe):
     def example_files(self) -> list[Path]:
         return list(self._examples)
 
-    def entry_files(self) -> list[Path]:
+    def entry_files(self) -> dict[str, Path]:
         return self._entry_files
 
 
