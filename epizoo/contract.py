@@ -12,7 +12,7 @@ classes are not strict), so stock ``kipoi test`` still reads the file::
           axes: [length, channels]  # or [channels, length]
           n_value: 0              # what an N is in every base channel (0, or 0.25)
           tracks: [DGF]           # channels after the alphabet: tracks, reversed with the sequence
-        expression: {shape: (1630,), kind: per_sample}   # a vector per sample
+        expression: {shape: (1630,), kind: per_sample, column_labels: [ARID3A, ...]}  # a vector per sample
         dnase: {shape: (1000, 1), kind: per_base, axes: [length, channels]}  # a track per base
         cell_type: {shape: (), kind: index}              # an integer index (Avocado)
       targets:                    # one output ...
@@ -24,7 +24,8 @@ classes are not strict), so stock ``kipoi test`` still reads the file::
       #   profile: {shape: (64, 2), axes: [bins, tasks], bin_size: 32, kind: coverage, tasks: [A, B]}
       #   counts:  {shape: (2,), axes: [tasks], kind: log_counts, column_labels: [A, B]}
 
-Task names are Kipoi's ``column_labels`` when the tasks axis is the first one (Kipoi checks
+A per-sample input's ``column_labels`` (Kipoi's own field) name its entries: attributions report
+them (which TFs' expression drive a prediction). Task names are Kipoi's ``column_labels`` when the tasks axis is the first one (Kipoi checks
 them against the first axis), else the declaration's ``tasks``. Undeclared inputs take their
 kinds from the entry's dataloader when it is an epizoo `IntervalDataset`; an undeclared 1-D
 output is ``axes: [tasks], kind: value``. Profile outputs are centred in the input window.
@@ -68,7 +69,8 @@ class InputSpec:
     """One declared input.
 
     ``axes`` order the non-batch axes of a sequence or per-base input (``length``,
-    ``channels``); ``tracks`` name the channels of a sequence input after its alphabet.
+    ``channels``); ``tracks`` name the channels of a sequence input after its alphabet;
+    ``labels`` name the entries of a per-sample vector (its ``column_labels``).
     """
 
     name: str
@@ -78,6 +80,7 @@ class InputSpec:
     axes: tuple[str, ...] = ("length", "channels")
     n_value: float = 0.0
     tracks: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
 
     @property
     def channels_first(self) -> bool:
@@ -260,13 +263,25 @@ def _input_spec(entry: str, name: str, array: Mapping[str, Any], served: InputSp
         raise ContractError(f"{field_}.shape: a {kind} input is (length, channels) or (channels, length), "
                             f"not {shape}")
     spec = InputSpec(name, kind, shape, str(array.get("alphabet", DNA)).upper(), axes,
-                     float(array.get("n_value", 0.0)), tuple(str(t) for t in array.get("tracks") or ()))
+                     float(array.get("n_value", 0.0)), tuple(str(t) for t in array.get("tracks") or ()),
+                     _input_labels(field_, kind, shape, array.get("column_labels")))
     if kind == "sequence" and len(shape) == 2 and None not in shape:
         channels = shape[axes.index("channels")]
         if channels != len(spec.alphabet) + len(spec.tracks):
             raise ContractError(f"{field_}: {channels} channels, but alphabet {spec.alphabet} and tracks "
                                 f"{list(spec.tracks)} make {len(spec.alphabet) + len(spec.tracks)}")
     return spec
+
+
+def _input_labels(field_: str, kind: str, shape: tuple[int | None, ...], labels: Any) -> tuple[str, ...]:
+    """The names of a per-sample vector's entries: a list, as long as the vector."""
+    if labels is None:
+        return ()
+    if kind != "per_sample" or len(shape) != 1 or not isinstance(labels, (list, tuple)):
+        raise ContractError(f"{field_}.column_labels: a list naming the entries of a per_sample vector")
+    if shape[0] is not None and len(labels) != shape[0]:
+        raise ContractError(f"{field_}.column_labels: {len(labels)} names for a vector of {shape[0]}")
+    return tuple(str(label) for label in labels)
 
 
 def _guess_axes(shape: tuple[int | None, ...]) -> tuple[str, ...]:

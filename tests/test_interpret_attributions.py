@@ -54,6 +54,25 @@ def test_integrated_gradients_of_a_two_input_linear_model_are_the_inputs_times_t
     np.testing.assert_allclose(got["seq"].sum(dim=(1, 2)) + got["expression"].sum(dim=1), f, atol=1e-4)
 
 
+class Product(nn.Module):
+    """f(seq, vec) = sum(seq) * sum(vec): integrated gradients over vec alone, seq held, are vec * sum(seq)."""
+
+    def forward(self, seq, expression):
+        return (seq.sum(dim=(1, 2)) * expression.sum(dim=1))[:, None]
+
+
+def test_explained_inputs_are_integrated_with_the_others_held_at_their_values():
+    seq, expression = _one_hot(4, 10), np.random.default_rng(2).uniform(0, 2, size=(4, 3)).astype(np.float32)
+    held = attribute(Product(), {"seq": seq, "expression": expression}, "integrated_gradients",
+                     explain=["expression"])
+    assert set(held) == {"expression"}
+    np.testing.assert_allclose(held["expression"], expression * 10, rtol=1e-4)
+    joint = attribute(Product(), {"seq": seq, "expression": expression}, "integrated_gradients")
+    np.testing.assert_allclose(joint["expression"], expression * 5, rtol=1e-3)  # both scaled together: half
+    with pytest.raises(ValueError, match="not among the float inputs"):
+        attribute(Product(), {"seq": seq, "expression": expression}, explain=["rna"])
+
+
 def test_gradients_of_one_hot_inputs_are_corrected_and_other_inputs_are_not():
     model = LinearTwoInputs()
     seq, expression = _one_hot(2, 20), np.ones((2, 3), np.float32)

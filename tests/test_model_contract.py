@@ -485,3 +485,15 @@ def test_public_names_are_the_plugin_modules_themselves():
     assert filters.__name__ == "epizoo.plugins.interpret.filters"
     assert recipes.__name__ == "epizoo.plugins.train.recipes"
     assert epizoo.predict.__module__ == "epizoo.prediction"
+
+
+def test_a_vector_inputs_column_labels_name_its_entries():
+    from epizoo.contract import ContractError, read_contract
+
+    targets = {"shape": "(1,)", "axes": ["tasks"], "kind": "probability"}
+    vector = {"shape": "(3,)", "kind": "per_sample", "column_labels": ["CTCF", "FOXA1", "GATA1"]}
+    contract = read_contract("toy", {"inputs": {"expression": vector}, "targets": targets})
+    assert contract.inputs["expression"].labels == ("CTCF", "FOXA1", "GATA1")
+    with pytest.raises(ContractError, match="2 names for a vector of 3"):
+        read_contract("toy", {"inputs": {"expression": {**vector, "column_labels": ["CTCF", "FOXA1"]}},
+                              "targets": targets})

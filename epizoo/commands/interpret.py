@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hypothetical", action="store_true",
                         help="also save the sequence's hypothetical contributions (for `epizoo motifs`)")
     parser.add_argument("--n-shuffles", type=int, default=20, help="deep_lift_shap: references per region")
+    parser.add_argument("--explain", nargs="+", metavar="INPUT",
+                        help="the inputs attributed (default all), the others held at their values, e.g. "
+                             "--explain expression: which TFs' expression drive the predictions")
     parser.add_argument("--batch-size", type=int, default=64,
                         help="regions per batch; for ism also mutants per forward pass (default 64)")
     parser.add_argument("--device", help="cpu, cuda, ... (default: $EPIZOO_DEVICE, else cuda when available)")
@@ -44,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         _check_report_folder(Path(args.report), Path(args.out))
     options = {"n_shuffles": args.n_shuffles} if args.method == "deep_lift_shap" else {}
+    if args.explain:
+        options["explain"] = args.explain
     if args.method == "ism":
         options = {"score": args.score, "positions": _span(args.positions) if args.positions else None}
     arrays = attribute_regions(args.model, args.regions, args.fasta, json.loads(args.dataloader_args), args.method,
@@ -67,7 +72,18 @@ def run(args: argparse.Namespace) -> int:
                        if ("." not in k or k.startswith("ism.")) and k not in ("chrom", "start", "end"))
     if not args.quiet:
         print(f"{len(arrays['start'])} regions -> {args.out} ({shapes})")
+        _print_top_features(arrays)
     return 0
+
+
+def _print_top_features(arrays: dict, top: int = 10) -> None:
+    """The entries of each labelled per-sample input that drive the predictions most (mean attribution)."""
+    from epizoo.plugins.interpret.regions import feature_importance
+
+    for key in arrays:
+        if key.startswith("labels."):
+            ranked = feature_importance(arrays, key.removeprefix("labels."))
+            print(f"{ranked.name}, mean attribution: " + ", ".join(f"{k} {v:.3g}" for k, v in ranked.head(top).items()))
 
 
 def task(text: str) -> int | str:

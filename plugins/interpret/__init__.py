@@ -5,7 +5,8 @@
   per sample, and `attribute_layer`, those of a layer's output (index inputs' embeddings);
   `epizoo.plugins.interpret.deeplift` holds DeepLIFT's pass and its convergence check;
 * `epizoo.plugins.interpret.regions`: `attribute_regions`, attributions of a zoo entry on a BED's
-  regions through its own dataloader (``epizoo interpret``);
+  regions through its own dataloader (``epizoo interpret``), and `feature_importance`, which
+  entries of a per-sample input (a cell type's TF expression) drive them;
 * `epizoo.plugins.interpret.ism`: `saturation_mutagenesis`, every single-base substitution of a
   window, batched, scored with a variant-effect score;
 * `epizoo.plugins.interpret.filters`: each first-layer filter's position frequency matrix from
@@ -28,7 +29,8 @@ from importlib import import_module
 from epizoo._lazy import submodule_getattr
 
 #: functions reachable from the package itself (``epizoo.interpret.attribute``)
-_FUNCTIONS = {"attribute": "attributions", "attribute_layer": "attributions", "saturation_mutagenesis": "ism", "call_seqlets": "modisco",
+_FUNCTIONS = {"attribute": "attributions", "attribute_layer": "attributions", "attribute_regions": "regions",
+              "feature_importance": "regions", "saturation_mutagenesis": "ism", "call_seqlets": "modisco",
               "tfmodisco": "modisco", "motif_report": "report", "best_matches_with_controls": "motifs",
               "global_importance": "gia", "flank_scan": "gia", "distance_scan": "gia", "cooperativity": "gia",
               "shuffled_backgrounds": "shuffles"}

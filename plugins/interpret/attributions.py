@@ -3,7 +3,8 @@
 `attribute` has tangermeme's call shape (``model, X, args, batch_size, device, dtype, verbose``,
 the model's state restored) and takes ``X`` as `epizoo.predict` does: one tensor, or a mapping of
 named inputs (a FactorNet's ``seq`` and ``meta_features``, ChromDragoNN's expression vector, ...).
-Every float input gets attributions of its own shape; integer inputs (indices) get none.
+Every float input gets attributions of its own shape (or those named in ``explain``, the others
+held at their values); integer inputs (indices) get none.
 
 The value explained is one number per sample, chosen from the model's outputs with ``output``
 (a head of a model that returns several), ``target`` (a task index) and, for profile outputs
@@ -59,6 +60,7 @@ def attribute(
     bins_axis: int = 1,
     sequence_inputs: Mapping[str, int] | int | None = None,
     baseline: Mapping[str, Any] | None = None,
+    explain: Sequence[str] | None = None,
     n_steps: int = 50,
     n_shuffles: int = 20,
     hypothetical: bool = False,
@@ -97,6 +99,9 @@ def attribute(
     baseline
         Per input, the reference of integrated gradients, and of DeepLiftShap for the inputs and
         channels that are not one-hot bases; default zeros.
+    explain
+        The named inputs attributed (default every float input); the others are held at their
+        values: integrated gradients over a cell type's expression alone keep the sequence.
     n_steps
         Integration steps of integrated gradients.
     hypothetical
@@ -122,13 +127,13 @@ def attribute(
         model, (target, output, bins_axis, sequence_inputs) = _from_entry(model, X, target, output, sequence_inputs)
     named = dict(X) if isinstance(X, Mapping) else {"_x": X} | {f"_arg{i}": a for i, a in enumerate(args or ())}
     tensors = {k: _as_tensor(v) for k, v in named.items()}
-    floats = [k for k, v in tensors.items() if v.is_floating_point()]
+    floats = _explained_inputs(tensors, explain)
     if not floats:
         raise ValueError("the inputs are all indices, which have no attributions of their own: explain their "
                          "embeddings with attribute_layer(model, X, layer)")
     if len(tensors[floats[0]]) == 0:
         raise ValueError("no rows to explain")
-    corrected = _corrected_inputs(X, floats, sequence_inputs)
+    corrected = {k: axis for k, axis in _corrected_inputs(X, floats, sequence_inputs).items() if k in floats}
     for name, axis in corrected.items():
         _check_one_hot(name, tensors[name], axis)
     device = torch.device(device) if device is not None else default_device()
@@ -150,6 +155,18 @@ def attribute(
     if isinstance(X, Mapping):
         return result
     return tuple(result.get(k) for k in named) if args else result["_x"]
+
+
+def _explained_inputs(tensors: Mapping[str, torch.Tensor], explain: Sequence[str] | None) -> list[str]:
+    """The float inputs attributed: all of them, or those ``explain`` names."""
+    floats = [k for k, v in tensors.items() if v.is_floating_point()]
+    if explain is None:
+        return floats
+    unknown = [k for k in explain if k not in floats]
+    if unknown:
+        raise ValueError(f"explain={list(explain)}: {', '.join(unknown)} not among the float inputs "
+                         f"({', '.join(floats)})")
+    return [k for k in floats if k in explain]
 
 
 def _from_entry(entry, X, target, output, sequence_inputs) -> tuple[torch.nn.Module, tuple]:

@@ -13,6 +13,8 @@ The arrays, as `save_arrays` writes them (npz, or HDF5 with one dataset each):
   every base would have had at each position (TF-MoDISco's input);
 * ``channels_axis.<input>``: a sequence input's channel axis (1 or -1), one number;
 * ``tracks.<input>``: the names of a sequence input's channels after its bases (``DNase``, ...);
+* ``labels.<input>``: the names of a per-sample vector's entries, where the entry declares them
+  (``column_labels``: a ChromDragoNN's TFs), which `feature_importance` ranks;
 * with ``method="ism"``, instead of attributions: ``ism.<input>``, the ``(n, positions, 4)``
   effects of every substitution in the sequence input (the entry's first), and
   ``ism_positions.<input>``, their ``(first, stop)``;
@@ -59,7 +61,7 @@ def attribute_regions(
         mutagenesis, `epizoo.plugins.interpret.ism.saturation_mutagenesis`).
     output, batch_size, device, verbose, options
         As in `epizoo.plugins.interpret.attributions.attribute` (``options``: ``n_shuffles``,
-        ``n_steps``, ...; for ISM ``positions``, ``score``).
+        ``n_steps``, ``explain``, ...; for ISM ``positions``, ``score``).
     target
         The task, by index or by name.
     hypothetical
@@ -84,9 +86,38 @@ def attribute_regions(
         for name, values in scores.items():
             _append(parts, _arrays(name, values.numpy(), np.asarray(batch["inputs"][name]), corrected, hypothetical))
     regions = {"chrom": dataset.chroms.astype(str), "start": dataset.starts, "end": dataset.ends}
-    axes = {f"channels_axis.{name}": np.array(axis) for name, axis in corrected.items()}
-    tracks = {f"tracks.{name}": np.array(contract.inputs[name].tracks, dtype=str) for name in corrected}
-    return {key: np.concatenate(values) for key, values in parts.items()} | axes | tracks | regions
+    axes = {f"channels_axis.{name}": np.array(axis) for name, axis in corrected.items() if name in parts}
+    tracks = {f"tracks.{name}": np.array(contract.inputs[name].tracks, dtype=str) for name in corrected if name in parts}
+    labels = {f"labels.{name}": np.array(spec.labels, dtype=str) for name, spec in contract.inputs.items()
+              if spec.labels and name in parts}
+    return {key: np.concatenate(values) for key, values in parts.items()} | axes | tracks | labels | regions
+
+
+def feature_importance(arrays: Mapping[str, np.ndarray], name: str, rows: np.ndarray | slice = slice(None)):
+    """The mean attribution of each entry of the per-sample input ``name`` over ``rows`` (default
+    every region), by its label, largest first: which TFs' expression drive the predictions.
+
+    Parameters
+    ----------
+    arrays
+        What `attribute_regions` returned (or `load_arrays` read back).
+    name
+        A per-sample input whose labels the entry declares (``labels.<name>``).
+    rows
+        The regions averaged over (a boolean mask or indices).
+
+    Returns
+    -------
+    pandas.Series
+        Mean attribution by label, sorted descending.
+    """
+    import pandas as pd
+
+    if f"labels.{name}" not in arrays:
+        raise ValueError(f"no labels.{name}: the entry does not name the entries of its input {name!r} "
+                         "(schema.inputs.{name}.column_labels)")
+    scores = np.asarray(arrays[name])[rows].mean(axis=0)
+    return pd.Series(scores, index=arrays[f"labels.{name}"], name=name).sort_values(ascending=False)
 
 
 def entry_dataset(entry: str | Path, intervals_file: str | Path, fasta_file: str | Path,

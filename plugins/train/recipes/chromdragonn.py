@@ -239,7 +239,8 @@ class ChromDragoNNRecipe(Recipe):
             n_tfs = prepared.model_config["n_tfs"]
             inputs["expression"] = {"shape": f"({n_tfs},)", "kind": "per_sample",
                                     "doc": f"{data.expression_transform}(TPM) of the model's {n_tfs} TFs (tfs.txt), "
-                                           "in that order, in the cell type predicted for"}
+                                           "in that order, in the cell type predicted for",
+                                    "column_labels": cd_dataloader.read_tf_list(self._files["tfs"])}
             if model.with_mean:
                 inputs["mean_accessibility"] = {"shape": "(1,)", "kind": "per_sample",
                                                 "doc": "the bin's mean accessibility over the training cell types "
