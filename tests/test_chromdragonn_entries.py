@@ -103,3 +103,27 @@ def test_expression_attributions_rank_the_tfs_a_cell_type_expresses_first(unseen
         assert ranked.index[0] in drivers, (cell, drivers, ranked.head())
         aurocs.append(roc_auc_score(ranked.index.isin(drivers), ranked.to_numpy()))
     assert np.mean(aurocs) > 0.85, aurocs  # measured 0.89-1.00 a cell
+
+
+def test_variant_effects_in_each_cell_type_follow_whether_the_site_is_bound_there(unseen_world):
+    """Each cell type named in the dataloader arguments (its expression and the entry's mean track
+    held fixed per call): breaking a site lowers the predicted accessibility where the site is bound,
+    and barely moves it where its TF is not expressed."""
+    import epizoo
+
+    world, truth = unseen_world, unseen_world.load_variants_truth()
+    effects = []
+    for cell in world.cell_types:
+        table = epizoo.score_variants(ZOO_ROOT / "ChromDragoNN" / "ResNet-mean", world.vcf, world.fasta,
+                                      {"expression_file": str(world.expression_matrix), "cell_type": cell},
+                                      scores=["diff"])
+        diff = table.set_index("ID").filter(like="/diff").iloc[:, 0]
+        assert len(diff) == len(truth)
+        effects.append(truth.assign(diff=truth["id"].map(diff).to_numpy(),
+                                    bound=truth["bound_in"].str.split(",").apply(lambda cells: cell in cells)))
+    effects = pd.concat(effects)
+    breaks = effects[effects["kind"] == "breaks_site"]
+    bound, unbound = breaks[breaks["bound"]]["diff"], breaks[~breaks["bound"]]["diff"]
+    assert len(bound) >= 20 and (bound < 0).mean() >= 0.8 and bound.mean() < -0.08  # measured 0.90, -0.14
+    assert unbound.abs().median() < 0.01  # measured 0.002
+    assert effects[effects["kind"] == "neutral"]["diff"].abs().median() < 0.01
