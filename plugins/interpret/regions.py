@@ -115,7 +115,7 @@ def feature_importance(arrays: Mapping[str, np.ndarray], name: str, rows: np.nda
 
     if f"labels.{name}" not in arrays:
         raise ValueError(f"no labels.{name}: the entry does not name the entries of its input {name!r} "
-                         "(schema.inputs.{name}.column_labels)")
+                         f"(schema.inputs.{name}.column_labels)")
     scores = np.asarray(arrays[name])[rows].mean(axis=0)
     return pd.Series(scores, index=arrays[f"labels.{name}"], name=name).sort_values(ascending=False)
 
