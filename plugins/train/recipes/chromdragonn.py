@@ -229,69 +229,79 @@ class ChromDragoNNRecipe(Recipe):
         )
 
     def entry_info(self, run: RunConfig, prepared: Prepared, test_metrics: dict[str, float]) -> dict:
-        data, model = run.data, run.model
-        described = prepared.description
-        stage1 = model.stage == 1
-        summary = ", ".join(f"{k} {test_metrics[k]:.3f}" for k in ("auprc", "auroc") if k in test_metrics)
-        inputs = {"seq": {"shape": f"({SEQ_LEN}, 4)", "doc": "One-hot A, C, G, T (columns) by position",
-                          "associated_metadata": "ranges", **SEQUENCE_INPUT}}
-        if not stage1:
-            n_tfs = prepared.model_config["n_tfs"]
-            inputs["expression"] = {"shape": f"({n_tfs},)", "kind": "per_sample",
-                                    "doc": f"{data.expression_transform}(TPM) of the model's {n_tfs} TFs (tfs.txt), "
-                                           "in that order, in the cell type predicted for",
-                                    "column_labels": cd_dataloader.read_tf_list(self._files["tfs"])}
-            if model.with_mean:
-                inputs["mean_accessibility"] = {"shape": "(1,)", "kind": "per_sample",
-                                                "doc": "the bin's mean accessibility over the training cell types "
-                                                       "(mean_accessibility.bw)"}
-        what = (f"stage-1 multi-task sequence model ({model.trunk} trunk): the accessibility of a 200-bp bin in each "
-                f"of {len(prepared.task_names)} training cell types from its 1,000-bp sequence"
-                if stage1 else
-                f"stage-2 model ({model.trunk} trunk, {'with' if model.with_mean else 'without'} mean accessibility, "
-                f"trunk {'frozen' if model.freeze_trunk else 'tuned'}): the accessibility of a 200-bp bin in any cell "
-                "type, seen or not, from its 1,000-bp sequence and the cell type's TF expression")
-        held = (f"test: one bin in {data.eval_every} of {', '.join(described['test_chroms'])} in the "
-                "training cell types" if stage1 else
-                f"test: one bin in {data.eval_every} of the genome in the held-out cell types "
-                f"{', '.join(described['cells']['test'])} (auPRC pooled over their pairs)")
-        return {
-            "name": f"ChromDragoNN {'stage 1' if stage1 else 'stage 2'} ({model.trunk}"
-                    f"{'' if stage1 else ', with mean' if model.with_mean else ', no mean'})",
-            "doc": f"A ChromDragoNN {what} (Nair et al. 2019). {data.description}".strip(),
-            "cite_as": "https://doi.org/10.1093/bioinformatics/btz352",
-            "trained_on": (f"{data.description or 'Accessibility peaks'} ({len(described['cells']['train'])} training "
-                           f"cell types; validation {', '.join(described['cells']['valid'])}; "
-                           f"test {', '.join(described['cells']['test'])}); {described['bins']} bins of 200 bp every "
-                           f"50 bp, {described['positive_rate']:.1%} accessible. {held}."),
-            "training_procedure": (
-                f"epizoo train chromdragonn ({PAPER}): stage {model.stage}, {model.trunk} trunk "
-                f"{model.trunk_options or ''}, binary cross-entropy on the logits, Adam lr "
-                f"{run.training.learning_rate:g}, batch {run.training.batch_size}"
-                f"{'' if stage1 else f', 1 positive : {1 / data.positive_fraction - 1:g} negatives per batch'}"
-                f"{', from the stage-1 entry ' + described['pretrained'] if described.get('pretrained') else ''}, "
-                f"at most {run.training.max_epochs} epochs keeping the best validation auPRC "
-                f"(patience {run.training.patience}), seed {run.seed}. Test set: {summary}."),
-            "tags": ["DNA accessibility", "DNase-seq", "cell-type generalisation"],
-            "inputs": inputs,
-            "targets": ({"shape": f"({len(prepared.task_names)},)", "axes": ["tasks"], "kind": "probability",
-                         "column_labels": prepared.task_names, "doc": "probability that the bin is accessible, per "
-                                                                     "training cell type"} if stage1 else
-                        {"shape": "(1,)", "axes": ["tasks"], "kind": "probability", "column_labels": ["accessible"],
-                         "doc": "probability that the bin is accessible in the cell type of the expression input"}),
-            "dataloader_yaml": render_template(ZOO_ROOT / "ChromDragoNN" / "dataloader.yaml.j2",
-                                               {"seq_len": SEQ_LEN, "with_expression": not stage1,
-                                                "with_mean": (not stage1) and model.with_mean,
-                                                "examples": "example_files", "cell_type": described["cells"]["test"][0],
-                                                "transform": data.expression_transform}),
-            "dataloader_directory": True,
-        }
+        tfs = cd_dataloader.read_tf_list(self._files["tfs"]) if run.model.stage == 2 else []
+        return {**_entry_texts(run, prepared, test_metrics), **_entry_schema(run, prepared, tfs),
+                "tags": ["DNA accessibility", "DNase-seq", "cell-type generalisation"],
+                "cite_as": "https://doi.org/10.1093/bioinformatics/btz352",
+                "dataloader_yaml": _dataloader_yaml(run, prepared), "dataloader_directory": True}
 
     def example_files(self) -> list[Path]:
         return list(self._examples)
 
     def entry_files(self) -> dict[str, Path]:
         return self._entry_files
+
+
+def _entry_schema(run: RunConfig, prepared: Prepared, tfs: list[str]) -> dict[str, dict]:
+    """The entry's declared ``inputs`` and ``targets``: sequence (stage 1), with the TF expression,
+    named by the TFs, and the mean accessibility where the model takes it (stage 2)."""
+    data, model = run.data, run.model
+    inputs = {"seq": {"shape": f"({SEQ_LEN}, 4)", "doc": "One-hot A, C, G, T (columns) by position",
+                      "associated_metadata": "ranges", **SEQUENCE_INPUT}}
+    if model.stage == 1:
+        return {"inputs": inputs, "targets": {
+            "shape": f"({len(prepared.task_names)},)", "axes": ["tasks"], "kind": "probability",
+            "column_labels": prepared.task_names, "doc": "probability that the bin is accessible, per training cell type"}}
+    inputs["expression"] = {"shape": f"({len(tfs)},)", "kind": "per_sample", "column_labels": tfs,
+                            "doc": f"{data.expression_transform}(TPM) of the model's {len(tfs)} TFs (tfs.txt), "
+                                   "in that order, in the cell type predicted for"}
+    if model.with_mean:
+        inputs["mean_accessibility"] = {"shape": "(1,)", "kind": "per_sample", "doc": "the bin's mean accessibility "
+                                        "over the training cell types (mean_accessibility.bw)"}
+    return {"inputs": inputs, "targets": {
+        "shape": "(1,)", "axes": ["tasks"], "kind": "probability", "column_labels": ["accessible"],
+        "doc": "probability that the bin is accessible in the cell type of the expression input"}}
+
+
+def _entry_texts(run: RunConfig, prepared: Prepared, test_metrics: dict[str, float]) -> dict[str, str]:
+    """The entry's ``name``, ``doc``, ``trained_on`` and ``training_procedure``."""
+    data, model, training, described = run.data, run.model, run.training, prepared.description
+    stage1, cells = model.stage == 1, described["cells"]
+    summary = ", ".join(f"{k} {test_metrics[k]:.3f}" for k in ("auprc", "auroc") if k in test_metrics)
+    what = (f"stage-1 multi-task sequence model ({model.trunk} trunk): the accessibility of a 200-bp bin in each "
+            f"of {len(prepared.task_names)} training cell types from its 1,000-bp sequence" if stage1 else
+            f"stage-2 model ({model.trunk} trunk, {'with' if model.with_mean else 'without'} mean accessibility, "
+            f"trunk {'frozen' if model.freeze_trunk else 'tuned'}): the accessibility of a 200-bp bin in any cell "
+            "type, seen or not, from its 1,000-bp sequence and the cell type's TF expression")
+    held = (f"test: one bin in {data.eval_every} of {', '.join(described['test_chroms'])} in the training cell "
+            "types" if stage1 else f"test: one bin in {data.eval_every} of the genome in the held-out cell types "
+            f"{', '.join(cells['test'])} (auPRC pooled over their pairs)")
+    pretrained = described.get("pretrained")
+    return {
+        "name": f"ChromDragoNN {'stage 1' if stage1 else 'stage 2'} ({model.trunk}"
+                f"{'' if stage1 else ', with mean' if model.with_mean else ', no mean'})",
+        "doc": f"A ChromDragoNN {what} (Nair et al. 2019). {data.description}".strip(),
+        "trained_on": (f"{data.description or 'Accessibility peaks'} ({len(cells['train'])} training cell types; "
+                       f"validation {', '.join(cells['valid'])}; test {', '.join(cells['test'])}); "
+                       f"{described['bins']} bins of 200 bp every 50 bp, {described['positive_rate']:.1%} "
+                       f"accessible. {held}."),
+        "training_procedure": (
+            f"epizoo train chromdragonn ({PAPER}): stage {model.stage}, {model.trunk} trunk "
+            f"{model.trunk_options or ''}, binary cross-entropy on the logits, Adam lr {training.learning_rate:g}, "
+            f"batch {training.batch_size}"
+            f"{'' if stage1 else f', 1 positive : {1 / data.positive_fraction - 1:g} negatives per batch'}"
+            f"{', from the stage-1 entry ' + pretrained if pretrained else ''}, at most {training.max_epochs} epochs "
+            f"keeping the best validation auPRC (patience {training.patience}), seed {run.seed}. "
+            f"Test set: {summary}."),
+    }
+
+
+def _dataloader_yaml(run: RunConfig, prepared: Prepared) -> str:
+    stage2 = run.model.stage == 2
+    return render_template(ZOO_ROOT / "ChromDragoNN" / "dataloader.yaml.j2",
+                           {"seq_len": SEQ_LEN, "with_expression": stage2, "with_mean": stage2 and run.model.with_mean,
+                            "examples": "example_files", "cell_type": prepared.description["cells"]["test"][0],
+                            "transform": run.data.expression_transform})
 
 
 def _resolve_training(run: RunConfig) -> None:
