@@ -63,6 +63,31 @@ def entries(world, tmp_path_factory):
     return stage1, stage2
 
 
+@pytest.fixture(scope="module")
+def no_mean_entry(entries, world, tmp_path_factory):
+    """A stage-2 entry without the mean-accessibility input, its trunk tuned."""
+    folder = tmp_path_factory.mktemp("no_mean")
+    cache = pytest.MonkeyPatch()
+    cache.setenv("EPIZOO_CACHE", str(folder / "cache"))
+    try:
+        return train(_config(folder, world, 2, pretrained=str(entries[0]), with_mean=False), folder / "stage2",
+                     quiet=True)
+    finally:
+        cache.undo()
+
+
+def test_a_stage2_entry_without_the_mean_input_predicts_from_the_expression_alone(no_mean_entry, world, tmp_path):
+    spec = yaml.safe_load((no_mean_entry / "model.yaml").read_text())
+    assert set(spec["schema"]["inputs"]) == {"seq", "expression"}
+    assert not (no_mean_entry / "mean_accessibility.bw").exists() and (no_mean_entry / "dataloader.py").is_file()
+    genome_bins(world.chrom_sizes).iloc[[20, 120]].to_csv(tmp_path / "bins.bed", sep="\t", header=False, index=False)
+    args = {"intervals_file": str(tmp_path / "bins.bed"), "fasta_file": str(world.fasta),
+            "expression_file": str(world.expression_matrix), "cell_type": TEST[0]}
+    result = _kipoi_predict(no_mean_entry, args, tmp_path / "preds.tsv")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(pd.read_csv(tmp_path / "preds.tsv", sep="\t")) == 2
+
+
 def test_stage2_starts_from_the_stage1_trunk_and_keeps_it_frozen(entries):
     stage1, stage2 = (load_entry(e)[0].state_dict() for e in entries)
     trunk = [k for k in stage1 if k.startswith("trunk.")]

@@ -86,10 +86,11 @@ def attribute_regions(
         for name, values in scores.items():
             _append(parts, _arrays(name, values.numpy(), np.asarray(batch["inputs"][name]), corrected, hypothetical))
     regions = {"chrom": dataset.chroms.astype(str), "start": dataset.starts, "end": dataset.ends}
-    axes = {f"channels_axis.{name}": np.array(axis) for name, axis in corrected.items() if name in parts}
-    tracks = {f"tracks.{name}": np.array(contract.inputs[name].tracks, dtype=str) for name in corrected if name in parts}
+    held = {name for name in contract.inputs if f"input.{name}" in parts}  # explained, or mutated by ISM
+    axes = {f"channels_axis.{name}": np.array(axis) for name, axis in corrected.items() if name in held}
+    tracks = {f"tracks.{name}": np.array(contract.inputs[name].tracks, dtype=str) for name in corrected if name in held}
     labels = {f"labels.{name}": np.array(spec.labels, dtype=str) for name, spec in contract.inputs.items()
-              if spec.labels and name in parts}
+              if spec.labels and name in held}
     return {key: np.concatenate(values) for key, values in parts.items()} | axes | tracks | labels | regions
 
 
