@@ -21,9 +21,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kipoi_utils.utils import classproperty
+
 
 class OwnDescription:
-    """Mixin for Kipoi dataloaders: each description Kipoi loads annotates a subclass, not the class."""
+    """Mixin for Kipoi dataloaders: each description Kipoi loads annotates a subclass, not the class,
+    and its example arguments are the example files where they are (`example_arguments`)."""
+
+    @classproperty
+    def example_kwargs(cls) -> dict:
+        """The description's example arguments, example files where they are; remote ones Kipoi
+        downloads as usual."""
+        from kipoi.data import BaseDataLoader
+        from kipoi.specs import RemoteFile
+
+        examples = example_arguments(cls.args)
+        if any(isinstance(value, RemoteFile) for value in examples.values()):
+            return BaseDataLoader.__dict__["example_kwargs"].__get__(None, cls)
+        return examples
 
     @classmethod
     def _add_description_factory(cls, descr):

@@ -27,13 +27,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from kipoi.data import BaseDataLoader, Dataset
-from kipoi.specs import RemoteFile
-from kipoi_utils.utils import classproperty
+from kipoi.data import Dataset
 
 from epizoo.contract import InputSpec
 
-from .descriptions import OwnDescription, example_arguments
+from .descriptions import OwnDescription
 from .files import sample
 from .genome import Genome
 from .intervals import BedFormatError, read_bed, resize
@@ -149,15 +147,6 @@ class IntervalDataset(OwnDescription, Dataset):
         self.encoding = dict(
             alphabet=alphabet, n_value=n_value, dtype=np.dtype(dtype), channels_first=channels_first
         )
-
-    @classproperty
-    def example_kwargs(cls) -> dict:
-        """The description's example arguments, example files where they are (see
-        `epizoo.dataloaders.descriptions`); remote ones Kipoi downloads as usual."""
-        examples = example_arguments(cls.args)
-        if any(isinstance(value, RemoteFile) for value in examples.values()):
-            return BaseDataLoader.__dict__["example_kwargs"].__get__(None, cls)
-        return examples
 
     def __len__(self) -> int:
         return len(self.regions)

@@ -10,6 +10,10 @@ builds the architecture from ``epizoo.zoo`` and loads verified safetensors (see
       architecture: epizoo.zoo.FactorNet.architecture.FactorNet   # or architecture.py::MyNet
       weights: {...}           # see epizoo.weight_sources
       config: {...}            # optional: keyword arguments of the architecture
+
+Tables too large to load whole (Avocado's genome factors) are stored apart, as checksummed
+shards read lazily (`epizoo.sharded`): ``weights.tables`` maps a submodule's name to its shards'
+``{manifest: ..., sha256: ...}``, and the submodule's ``attach`` serves its rows from them.
 """
 from __future__ import annotations
 
@@ -70,7 +74,22 @@ def _build(architecture: str, weights: Mapping[str, Any], config: Mapping[str, A
         raise ValueError(f"weights {path} were made for config {saved}, but model.yaml says {dict(config)}")
     module = load_object(architecture, base_dir)(**dict(config if config is not None else saved))
     module.load_state_dict(state_dict, strict=True)
+    _attach_tables(module, weights.get("tables") or {}, base_dir)
     return module.eval(), metadata
+
+
+def _attach_tables(module: torch.nn.Module, tables: Mapping[str, Any], base_dir: str) -> None:
+    """Attach each table set that ``weights.tables`` names (submodule name -> ``{manifest,
+    sha256}``: Avocado's genome factors) to its submodule, which reads its rows lazily from the
+    checksummed shards (`epizoo.sharded`)."""
+    from .sharded import ShardedTables
+
+    for name, spec in tables.items():
+        try:
+            submodule = module.get_submodule(name)
+        except AttributeError:
+            raise ValueError(f"weights.tables names {name!r}, which {type(module).__name__} has no submodule of") from None
+        submodule.attach(ShardedTables(Path(base_dir) / spec["manifest"], spec["sha256"]))
 
 
 class ZooModel(PyTorchModel):

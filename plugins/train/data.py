@@ -134,7 +134,34 @@ class WindowBatches(torch.utils.data.Dataset):
         return inputs
 
 
-def loader(dataset: WindowBatches, num_workers: int = 0) -> torch.utils.data.DataLoader:
+class IndexBatches(torch.utils.data.Dataset):
+    """Fixed batches of `Samples` whose inputs are integer columns of the sample table (Avocado's
+    ``celltype``, ``assay`` and ``position``) rather than windows of a genome.
+
+    Parameters
+    ----------
+    samples
+        The sample table (with the ``inputs`` columns) and its targets.
+    batch_size
+        Samples per batch (the last batch may be smaller).
+    inputs
+        The columns that are the model's inputs, by name.
+    """
+
+    def __init__(self, samples: Samples, batch_size: int, inputs: Sequence[str]) -> None:
+        self.samples, self.batch_size, self.inputs = samples, batch_size, list(inputs)
+
+    def __len__(self) -> int:
+        return -(-len(self.samples) // self.batch_size)
+
+    def __getitem__(self, index: int):
+        batch = self.samples.take(np.arange(index * self.batch_size, min((index + 1) * self.batch_size,
+                                                                          len(self.samples))))
+        inputs = {name: torch.from_numpy(batch.windows[name].to_numpy(np.int64)) for name in self.inputs}
+        return inputs, torch.from_numpy(np.ascontiguousarray(batch.target_values(), dtype=np.float32)), None
+
+
+def loader(dataset: torch.utils.data.Dataset, num_workers: int = 0) -> torch.utils.data.DataLoader:
     """A DataLoader serving the dataset's ready-made batches."""
     return torch.utils.data.DataLoader(
         dataset, batch_size=None, shuffle=False, num_workers=num_workers,

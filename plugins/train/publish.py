@@ -2,6 +2,8 @@
 
 The entry holds ``model.yaml`` (rendered from ``templates/model-template.yaml`` with the
 recipe's metadata: trained_on, training procedure, the run's configuration and its test metrics),
+the network as the recipe stores it (`Recipe.stored_network`: Avocado's genome factors apart, as
+shards),
 the recipe's ``dataloader.yaml``, ``weights.safetensors`` (with provenance: recipe, config,
 metrics, epizoo version), ``config.yaml`` and ``metrics.json`` of the run, example inputs, the
 recipe's own files of the entry (`Recipe.entry_files`: a TF list, a mean-accessibility track, a
@@ -38,11 +40,12 @@ def write_trained_entry(out: Path, module: ZooModule, run: RunConfig, recipe: Re
     metrics = {k: float(v) for k, v in test_metrics.items() if np.isfinite(v)}
     config = recorded_config(run)
     with atomic_dir(out) as folder:
-        sha256 = save_safetensors(folder / "weights.safetensors", _stored(module.model.state_dict(), run),
-                                  _provenance(config, module, prepared, metrics))
+        state, model_config, tables = recipe.stored_network(module.model, prepared.model_config, folder)
+        sha256 = save_safetensors(folder / "weights.safetensors", _stored(state, run),
+                                  _provenance(config, module, prepared, model_config, metrics))
         info = recipe.entry_info(run, prepared, metrics)
         values = {**info, "architecture": module.hparams.architecture, "sha256": sha256, "recipe": run.recipe,
-                  "config": config, "test_metrics": metrics,
+                  "config": config, "test_metrics": metrics, "tables": tables,
                   "dataloader": yaml.safe_load(info["dataloader_yaml"])["defined_as"]}
         write_text(folder / "model.yaml", render_template(TEMPLATE, _json_safe(values)))
         write_text(folder / "dataloader.yaml", info["dataloader_yaml"])
@@ -91,11 +94,12 @@ def file_reference(path: Path) -> dict:
     return {"name": path.name}
 
 
-def _provenance(config: dict, module: ZooModule, prepared: Prepared, metrics: dict[str, float]) -> dict:
+def _provenance(config: dict, module: ZooModule, prepared: Prepared, model_config: dict,
+                metrics: dict[str, float]) -> dict:
     """What the weights file records about how it was made (gReLU-style provenance)."""
     return _json_safe({
         "architecture": module.hparams.architecture,
-        "config": prepared.model_config,
+        "config": model_config,
         "recipe": config["recipe"],
         "run": config,
         "data": prepared.description,

@@ -46,6 +46,8 @@ class EpochData(L.LightningDataModule):
         self.prepared, self.run, self.recipe, self.workdir = prepared, run, recipe, workdir
 
     def _batches(self, samples: Samples, augment: bool = False, seed: tuple[int, ...] = (0,)) -> torch.utils.data.DataLoader:
+        if self.prepared.batches is not None:
+            return loader(self.prepared.batches(samples, self.run.training.batch_size), self.run.training.num_workers)
         rc = self.recipe.reverse_complement_augmentation if augment else 0.0
         dataset = WindowBatches(self.prepared.builders, samples, self.run.training.batch_size, rc, seed)
         return loader(dataset, self.run.training.num_workers)

@@ -24,6 +24,7 @@ RECIPES: dict[str, str] = {
     "tftransfer": "epizoo.plugins.train.recipes.tftransfer.TFTransferRecipe",
     "gopher": "epizoo.plugins.train.recipes.gopher.GopherRecipe",
     "chromdragonn": "epizoo.plugins.train.recipes.chromdragonn.ChromDragoNNRecipe",
+    "avocado": "epizoo.plugins.train.recipes.avocado.AvocadoRecipe",
 }
 
 
@@ -46,6 +47,9 @@ class Prepared:
     metrics: str | None = None
     #: ReduceLROnPlateau settings (`epizoo.plugins.train.module.ZooModule`); None: constant rate
     lr_decay: dict | None = None
+    #: ``(samples, batch_size) -> dataset of batches`` where the inputs are not windows of the
+    #: builders (Avocado's indices, `epizoo.plugins.train.data.IndexBatches`); None: `WindowBatches`
+    batches: Callable[[Samples, int], Any] | None = None
 
 
 class Recipe:
@@ -77,6 +81,12 @@ class Recipe:
         """Files the model needs beside its weights (their names in the entry folder -> their
         sources), copied into the entry folder (default none)."""
         return {}
+
+    def stored_network(self, network: Any, config: dict, folder: Path) -> tuple[dict, dict, dict]:
+        """How the trained ``network`` is stored in the entry ``folder``: ``(state_dict of
+        weights.safetensors, the architecture's config there, weights.tables)``. Default: the
+        whole state dict, the training config, no tables (`epizoo.kipoi_model`)."""
+        return network.state_dict(), config, {}
 
 
 def get_recipe(name: str) -> type[Recipe]:

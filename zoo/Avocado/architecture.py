@@ -1,0 +1,185 @@
+"""Avocado's deep tensor factorisation (Schreiber, Durham, Bilmes & Noble 2020; spec
+``seed_004_avocado.md`` §2).
+
+The signal of a (cell type, assay, 25-bp genomic position) triplet is predicted from learned
+factors of each axis: a cell-type factor (32 by default), an assay factor (256) and genome
+factors of the position at three scales, 25 bp, 250 bp and 5 kbp (25, 40 and 45). The five are
+concatenated (398 values; no element-wise product, so each axis has its own size) and passed
+through dense ReLU layers (2 x 2,048) to one linear output, the arcsinh-transformed -log10
+p-value. Position ``p`` reads row ``p`` of the 25-bp table, ``p // 10`` of the 250-bp and
+``p // 200`` of the 5-kbp table, whose sizes are the authors' ``n // 10 + 1`` and ``n // 200 + 1``
+(spec §1.2). Embeddings start uniform in [-0.5, 0.5], dense layers Glorot-uniform (§4.4).
+
+The genome factors are trainable parameters (`GenomeFactors`) while a model is trained, and in a
+zoo entry they are read lazily from checksummed shards (`StoredGenomeFactors`, which an entry's
+``weights.tables`` attaches), since they are far larger than the rest: ~33 million floats over the
+ENCODE pilot regions, 3.4 billion over hg19.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["Avocado", "AvocadoLatent", "DotProduct", "GenomeFactors", "StoredGenomeFactors", "SCALES", "table_rows"]
+
+#: the genome factors' scales, in 25-bp positions (25 bp, 250 bp, 5 kbp), and their tables' names
+SCALES = {"genome_25bp": 1, "genome_250bp": 10, "genome_5kbp": 200}
+
+
+def table_rows(n_positions: int, scale: int) -> int:
+    """Rows of the genome table of ``scale`` for ``n_positions`` 25-bp positions (the authors' sizes)."""
+    return n_positions if scale == 1 else n_positions // scale + 1
+
+
+def _check_positions(position: torch.Tensor, n_positions: int) -> None:
+    if position.numel() and (int(position.min()) < 0 or int(position.max()) >= n_positions):
+        bad = int(position.max()) if int(position.max()) >= n_positions else int(position.min())
+        raise IndexError(f"position {bad} is outside the model's genome factors (positions 0 to {n_positions - 1})")
+
+
+class GenomeFactors(nn.Module):
+    """Trainable factors of ``n_positions`` 25-bp positions at the scales of `SCALES` (a scale of
+    ``factors`` 0 has no table: ``(110, 0, 0)`` is a single-scale model)."""
+
+    def __init__(self, n_positions: int, factors: Sequence[int] = (25, 40, 45)) -> None:
+        super().__init__()
+        self.n_positions = n_positions
+        self.tables = nn.ModuleDict({name: nn.Embedding(table_rows(n_positions, SCALES[name]), size)
+                                     for name, size in _sizes(factors).items()})
+        for table in self.tables.values():
+            nn.init.uniform_(table.weight, -0.5, 0.5)
+
+    def forward(self, position: torch.Tensor) -> torch.Tensor:
+        _check_positions(position, self.n_positions)
+        return torch.cat([table(position // SCALES[name]) for name, table in self.tables.items()], dim=-1)
+
+
+def _sizes(factors: Sequence[int]) -> dict[str, int]:
+    """The tables' sizes by name, for the scales that have factors."""
+    if len(factors) != len(SCALES) or min(factors) < 0 or not sum(factors):
+        raise ValueError(f"genome_factors: {len(SCALES)} sizes (25 bp, 250 bp, 5 kbp), not {list(factors)}")
+    return {name: int(size) for name, size in zip(SCALES, factors) if size}
+
+
+class StoredTable(nn.Module):
+    """Rows of one table of an `epizoo.sharded.ShardedTables` (attached after construction), as a
+    module, so that attributions can hook each scale's output as they hook an embedding's."""
+
+    def __init__(self, name: str, dim: int) -> None:
+        super().__init__()
+        self.name, self.dim, self.store = name, dim, None
+
+    def forward(self, rows: torch.Tensor) -> torch.Tensor:
+        if self.store is None:
+            raise RuntimeError(f"the genome factors ({self.name}) are not attached: an Avocado entry names their "
+                               "shards under weights.tables in model.yaml (load it with kipoi or epizoo.get_model)")
+        return self.store.rows(self.name, rows).to(rows.device)
+
+
+class StoredGenomeFactors(nn.Module):
+    """The genome factors of a zoo entry, read from its shards (`attach`)."""
+
+    def __init__(self, n_positions: int, factors: Sequence[int] = (25, 40, 45)) -> None:
+        super().__init__()
+        self.n_positions = n_positions
+        self.tables = nn.ModuleDict({name: StoredTable(name, size) for name, size in _sizes(factors).items()})
+
+    def forward(self, position: torch.Tensor) -> torch.Tensor:
+        _check_positions(position, self.n_positions)
+        return torch.cat([table(position // SCALES[name]) for name, table in self.tables.items()], dim=-1)
+
+    def attach(self, tables) -> None:
+        """Serve the factors from ``tables`` (an `epizoo.sharded.ShardedTables`)."""
+        for name, table in self.tables.items():
+            expected = table_rows(self.n_positions, SCALES[name])
+            if name not in tables.tables or tables.n_rows(name) != expected or tables.tables[name]["dim"] != table.dim:
+                raise ValueError(f"{tables.manifest}: its table {name} is not the {expected} x {table.dim} that "
+                                 f"the model's {self.n_positions} positions need")
+            table.store = tables
+
+
+class Avocado(nn.Module):
+    """Avocado: ``forward(celltype, assay, position)`` -> ``(batch, 1)`` imputed arcsinh signal.
+
+    Parameters
+    ----------
+    n_celltypes, n_assays
+        Rows of the cell-type and assay factor tables.
+    n_positions
+        25-bp positions with genome factors.
+    celltype_factors, assay_factors, genome_factors
+        Factor sizes (the paper's 32, 256 and 25/40/45 by default).
+    n_layers, n_nodes
+        Dense ReLU layers and their width (2 x 2,048).
+    dropout
+        Dropout after each dense layer (the paper says it helps but gives no rate; the authors'
+        code has none: 0 by default).
+    genome
+        ``"parameters"`` (trainable tables) or ``"stored"`` (a zoo entry's shards).
+    """
+
+    def __init__(self, n_celltypes: int, n_assays: int, n_positions: int, celltype_factors: int = 32,
+                 assay_factors: int = 256, genome_factors: Sequence[int] = (25, 40, 45), n_layers: int = 2,
+                 n_nodes: int = 2048, dropout: float = 0.0, genome: str = "parameters") -> None:
+        super().__init__()
+        if genome not in ("parameters", "stored"):
+            raise ValueError(f"genome must be 'parameters' or 'stored', not {genome!r}")
+        self.celltype_embedding = nn.Embedding(n_celltypes, celltype_factors)
+        self.assay_embedding = nn.Embedding(n_assays, assay_factors)
+        for table in (self.celltype_embedding, self.assay_embedding):
+            nn.init.uniform_(table.weight, -0.5, 0.5)
+        factors = tuple(genome_factors)
+        self.genome = (GenomeFactors if genome == "parameters" else StoredGenomeFactors)(n_positions, factors)
+        layers: list[nn.Module] = []
+        width = celltype_factors + assay_factors + sum(factors)
+        for _ in range(n_layers):
+            layers += [nn.Linear(width, n_nodes), nn.ReLU()] + ([nn.Dropout(dropout)] if dropout else [])
+            width = n_nodes
+        self.dense = nn.Sequential(*layers)
+        self.output = nn.Linear(width, 1)
+        for module in [*self.dense, self.output]:
+            if isinstance(module, nn.Linear):
+                nn.init.xavier_uniform_(module.weight)
+                nn.init.zeros_(module.bias)
+
+    def forward(self, celltype: torch.Tensor, assay: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
+        factors = torch.cat([self.celltype_embedding(celltype), self.assay_embedding(assay), self.genome(position)], -1)
+        return self.output(self.dense(factors))
+
+    def latent(self, position: torch.Tensor) -> torch.Tensor:
+        """The genome factors of ``position``: ``(batch, 110)``, 25-bp then 250-bp then 5-kbp."""
+        return self.genome(position)
+
+
+class AvocadoLatent(Avocado):
+    """An Avocado that returns the genome factors of each position (the paper's 110 latent
+    features, spec §2.3), ``forward(position)`` -> ``(batch, 110)``."""
+
+    def forward(self, position: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return self.latent(position)
+
+
+class DotProduct(nn.Module):
+    """A PREDICTD-like baseline (Durham et al. 2018; spec §2.1): the signal as the generalised dot
+    product of a cell-type, an assay and a 25-bp genome factor vector of ``factors`` values each,
+    plus a bias of each axis, ``forward(celltype, assay, position)`` -> ``(batch, 1)``. Its genome
+    factors are stored as Avocado's are (one table of ``factors + 1`` values per position)."""
+
+    def __init__(self, n_celltypes: int, n_assays: int, n_positions: int, factors: int = 32,
+                 genome: str = "parameters") -> None:
+        super().__init__()
+        self.factors = factors
+        self.celltype_embedding = nn.Embedding(n_celltypes, factors + 1)
+        self.assay_embedding = nn.Embedding(n_assays, factors + 1)
+        for table in (self.celltype_embedding, self.assay_embedding):
+            nn.init.uniform_(table.weight, -0.5, 0.5)
+        sizes = (factors + 1, 0, 0)
+        self.genome = GenomeFactors(n_positions, sizes) if genome == "parameters" else StoredGenomeFactors(n_positions, sizes)
+
+    def forward(self, celltype: torch.Tensor, assay: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
+        c, a, g = self.celltype_embedding(celltype), self.assay_embedding(assay), self.genome(position)
+        k = self.factors
+        return ((c[:, :k] * a[:, :k] * g[:, :k]).sum(-1) + c[:, k] + a[:, k] + g[:, k])[:, None]
+
