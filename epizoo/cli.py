@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gia": ("epizoo.commands.gia", "global importance of a pattern in a zoo entry, on shuffled backgrounds of a BED's regions"),
     "evaluate": ("epizoo.commands.evaluate", "GOPHER's held-out metrics of a profile or binary entry on whole test chromosomes"),
     "motifs": ("epizoo.commands.motifs", "TF-MoDISco patterns of saved attributions, matched to a motif database, as a report"),
+    "impute": ("epizoo.commands.impute", "an Avocado entry's imputed track (or genome factors) over a BED's regions"),
 }
 
 

@@ -35,40 +35,40 @@ FORMAT = "epizoo-sharded/1"
 MANIFEST = "manifest.json"
 
 
-def write_sharded(folder: str | Path, tables: Mapping[str, torch.Tensor],
-                  blocks: Iterable[Mapping[str, tuple[int, int]]], dtype: torch.dtype = torch.float32,
-                  metadata: Mapping[str, Any] | None = None) -> str:
-    """Write ``tables`` as shards, one per item of ``blocks`` (table name -> ``(first, stop)``
-    rows of it), then the manifest; return the manifest's sha256.
+def write_sharded(folder: str | Path, tables: Mapping[str, Any], blocks: Iterable[Mapping[str, tuple[int, int]]],
+                  dtype: torch.dtype = torch.float32, metadata: Mapping[str, Any] | None = None) -> str:
+    """Write the rows that ``blocks`` name of ``tables`` as shards, one per block (table name ->
+    ``(first, stop)`` rows of it), then the manifest; return the manifest's sha256.
 
-    Every row of every table must lie in exactly one block. Each file is written atomically,
-    the manifest last, so a folder with a manifest is complete.
+    ``tables`` are 2-D arrays that slice by rows (tensors, numpy arrays, h5py datasets: a block
+    at a time is read). Blocks must not overlap; rows in no block are not stored (a subset of a
+    table: reading them is an `IndexError`). Each file is written atomically, the manifest last,
+    so a folder with a manifest is complete.
     """
     folder = Path(folder)
     blocks = [{name: (int(a), int(b)) for name, (a, b) in block.items()} for block in blocks]
-    _check_cover(tables, blocks)
+    _check_blocks(tables, blocks)
     shards = []
     for number, block in enumerate(blocks):
         name = f"shard-{number:05d}.safetensors"
-        part = {table: tables[table][a:b].to(dtype) for table, (a, b) in block.items()}
-        digest = save_safetensors(folder / name, part, {"rows": {t: list(r) for t, r in block.items()}})
-        shards.append({"file": name, "sha256": digest, "bytes": (folder / name).stat().st_size,
-                       "rows": {t: list(r) for t, r in block.items()}})
-    manifest = {"format": FORMAT,
+        part = {table: torch.as_tensor(np.asarray(tables[table][a:b])).to(dtype) for table, (a, b) in block.items()}
+        rows = {t: list(r) for t, r in block.items()}
+        digest = save_safetensors(folder / name, part, {"rows": rows})
+        shards.append({"file": name, "sha256": digest, "bytes": (folder / name).stat().st_size, "rows": rows})
+    manifest = {"format": FORMAT, "shards": shards, "metadata": dict(metadata or {}),
                 "tables": {name: {"rows": len(t), "dim": int(t.shape[1]), "dtype": str(dtype).replace("torch.", "")}
-                           for name, t in tables.items()},
-                "shards": shards, "metadata": dict(metadata or {})}
+                           for name, t in tables.items()}}
     write_text(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return sha256sum(folder / MANIFEST)
 
 
-def _check_cover(tables: Mapping[str, torch.Tensor], blocks: list[dict[str, tuple[int, int]]]) -> None:
+def _check_blocks(tables: Mapping[str, Any], blocks: list[dict[str, tuple[int, int]]]) -> None:
     for name, table in tables.items():
         ranges = sorted(block[name] for block in blocks if name in block)
-        edges = [0] + [edge for a, b in ranges for edge in (a, b)] + [len(table)]
-        if any(a != b for a, b in zip(edges[::2], edges[1::2])) or any(a >= b for a, b in ranges):
-            raise ValueError(f"the shards' rows of table {name!r} ({ranges}) do not cover its {len(table)} rows "
-                             "exactly once, in order")
+        stops = [0] + [b for _, b in ranges]
+        if any(a >= b or a < stop for (a, b), stop in zip(ranges, stops)) or (ranges and ranges[-1][1] > len(table)):
+            raise ValueError(f"the shards' rows of table {name!r} ({ranges}) must be non-empty, within its "
+                             f"{len(table)} rows and stored once")
 
 
 class ShardedTables:

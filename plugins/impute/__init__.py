@@ -1,0 +1,111 @@
+"""Imputation with position-indexed entries (Avocado): a track's signal, or the genome factors,
+in every 25-bp bin of a BED's regions, as a table or a bigWig.
+
+Both go through the entry's own dataloader (`epizoo.zoo.Avocado.dataloader.AvocadoBins`: the
+regions mapped to positions through the entry's layout, the cell type and assay to their rows)
+and `epizoo.predict`, as ``kipoi predict`` does, so the three agree to the last bit.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from epizoo.atomic import atomic_path
+
+
+def impute(entry: str | Path, intervals_file: str | Path, celltype: str, assay: str,
+           dataloader_args: Mapping[str, Any] | None = None, batch_size: int = 40_000,
+           device: str | None = None, verbose: bool = False) -> pd.DataFrame:
+    """The imputed signal of ``celltype``'s ``assay`` in every bin of the regions.
+
+    Parameters
+    ----------
+    entry
+        A zoo name or entry folder (an Avocado imputation entry).
+    intervals_file
+        BED of regions in the entry's layout coordinates.
+    celltype, assay
+        The track, by the names the entry knows (its ``celltypes.txt`` and ``assays.txt``).
+    dataloader_args
+        Other arguments of the entry's dataloader (``layout_file``, ...).
+    batch_size, device, verbose
+        As in `epizoo.predict`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``chrom, start, end, region, position, value`` per bin, in BED order (``region``: the
+        bin's row of the BED; ``value``: arcsinh(-log10 p)).
+    """
+    return _bins_and_outputs(entry, {"intervals_file": str(intervals_file), "celltype": celltype, "assay": assay,
+                                     **dict(dataloader_args or {})}, batch_size, device, verbose, ["value"])
+
+
+def genome_factors(entry: str | Path, intervals_file: str | Path, dataloader_args: Mapping[str, Any] | None = None,
+                   batch_size: int = 40_000, device: str | None = None, verbose: bool = False) -> pd.DataFrame:
+    """The genome factors (Avocado's latent representation, spec §2.3) of every bin of the
+    regions, from a latent-factor entry: ``chrom, start, end, region, position`` and one column
+    per factor (``f25_0`` ... at 25 bp, ``f250_*`` at 250 bp, ``f5k_*`` at 5 kbp)."""
+    from epizoo.registry import get_model
+
+    network = get_model(entry, with_dataloader=False).model
+    names = [f"f{label}_{k}" for label, table in zip(("25", "250", "5k"), network.genome.tables.values())
+             for k in range(table.dim if hasattr(table, "dim") else table.embedding_dim)]
+    return _bins_and_outputs(entry, {"intervals_file": str(intervals_file), **dict(dataloader_args or {})},
+                             batch_size, device, verbose, names)
+
+
+def _bins_and_outputs(entry, arguments: dict, batch_size: int, device, verbose: bool, columns: list[str]) -> pd.DataFrame:
+    from epizoo.prediction import predict
+    from epizoo.progress import progress
+    from epizoo.registry import get_model
+
+    kipoi_model = get_model(entry)
+    dataset = kipoi_model.default_dataloader(**arguments)
+    parts = []
+    for batch in progress(dataset.batch_iter(batch_size=batch_size), quiet=not verbose,
+                          total=-(-len(dataset) // batch_size), unit="batch"):
+        ranges = batch["metadata"]["ranges"]
+        outputs = predict(kipoi_model.model, batch["inputs"], batch_size=batch_size, device=device)
+        parts.append(pd.concat([pd.DataFrame({"chrom": ranges["chr"], "start": ranges["start"], "end": ranges["end"],
+                                              "region": batch["metadata"]["region"],
+                                              "position": batch["inputs"]["position"]}),
+                                pd.DataFrame(outputs.numpy(), columns=columns)], axis=1))
+    return pd.concat(parts, ignore_index=True)
+
+
+def write_bigwig(path: str | Path, bins: pd.DataFrame, chrom_sizes: Mapping[str, int], column: str = "value") -> Path:
+    """Write one value per bin as a bigWig (atomically). Bins that several regions share are
+    written once; the header lists ``chrom_sizes`` in their order.
+
+    Raises
+    ------
+    ValueError
+        For a bin on a chromosome that ``chrom_sizes`` lacks, or past its end.
+    """
+    import pyBigWig
+
+    order = {chrom: k for k, chrom in enumerate(chrom_sizes)}
+    unknown = sorted(set(bins["chrom"]) - set(order))
+    if unknown:
+        raise ValueError(f"bins on {', '.join(unknown)}, which the bigWig's chromosome sizes lack")
+    rows = bins.assign(_order=bins["chrom"].map(order)).sort_values(["_order", "start"]).drop_duplicates(["chrom", "start"])
+    past = rows[rows["end"].to_numpy() > rows["chrom"].map(chrom_sizes).to_numpy()]
+    if len(past):
+        raise ValueError(f"bin {past.iloc[0]['chrom']}:{past.iloc[0]['start']}-{past.iloc[0]['end']} lies past its "
+                         "chromosome's end")
+    with atomic_path(path) as tmp:
+        handle = pyBigWig.open(str(tmp), "w")
+        try:
+            handle.addHeader([(str(c), int(n)) for c, n in chrom_sizes.items()])
+            for _, part in rows.groupby("_order", sort=True):
+                handle.addEntries(part["chrom"].astype(str).tolist(), part["start"].to_numpy(np.int64).tolist(),
+                                  ends=part["end"].to_numpy(np.int64).tolist(),
+                                  values=part[column].to_numpy(np.float64).tolist())
+        finally:
+            handle.close()
+    return Path(path)
