@@ -160,3 +160,18 @@ def test_held_out_tracks_need_their_cell_type_and_assay_in_training(pilot, cache
     config.data.tracks = [p for p in config.data.tracks if p.name.startswith("E003.H3K4me3") or "E017" in p.name]
     with pytest.raises(ConfigError, match="E003.H3K4me3 needs its cell type and its assay"):
         train(config, pilot / "bad", quiet=True)
+
+
+def test_attributions_split_each_value_between_the_components_and_add_up(entry, tmp_path):
+    from epizoo.plugins.impute import factor_attributions, genome_factors
+
+    bed = tmp_path / "regions.bed"
+    bed.write_text("positions\t0\t250\npositions\t250000\t250100\n")
+    table = factor_attributions(entry, bed, "E017", "H3K4me1", n_steps=400)  # ReLU kinks: error ~ 1 / n_steps
+    parts = table[["celltype", "assay", "genome_25bp", "genome_250bp", "genome_5kbp"]].sum(axis=1)
+    np.testing.assert_allclose(parts, table["value"] - table["reference"], atol=2e-3)  # completeness (spec §5)
+    assert table[["celltype", "genome_25bp"]].abs().to_numpy().max() > 1e-3  # both components do work
+    factors = genome_factors(entry, bed)
+    assert list(factors.columns[5:8]) == ["f25_0", "f25_1", "f25_2"] and factors.shape == (14, 5 + 24)
+    network = load_entry(entry)[0]
+    np.testing.assert_array_equal(factors.iloc[:, 5:].to_numpy(), network.latent(torch.tensor(factors["position"])).numpy())

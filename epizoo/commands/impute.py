@@ -12,6 +12,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--assay", help="the assay to impute (one of the entry's assays.txt)")
     parser.add_argument("--latent", action="store_true",
                         help="write the genome factors of each bin instead (a latent-factor entry; TSV only)")
+    parser.add_argument("--attributions", action="store_true",
+                        help="add each value's split between the cell type, the assay and the genome scales "
+                             "(integrated gradients over their factors; TSV only)")
     parser.add_argument("--dataloader-args", default="{}",
                         help="JSON of other dataloader arguments, e.g. '{\"layout_file\": \"pilot_regions.bed\"}'")
     parser.add_argument("--batch-size", type=int, default=40_000)
@@ -22,20 +25,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from epizoo.atomic import write_text
     from epizoo.dataloaders.positions import PositionLayout
-    from epizoo.plugins.impute import genome_factors, impute, write_bigwig
+    from epizoo.plugins.impute import factor_attributions, genome_factors, impute, write_bigwig
     from epizoo.registry import get_dataloader
 
     extra = json.loads(args.dataloader_args)
     options = {"batch_size": args.batch_size, "device": args.device, "verbose": not args.quiet}
+    bigwig = args.out.lower().endswith((".bw", ".bigwig"))
+    if bigwig and (args.latent or args.attributions):
+        raise ValueError("--latent and --attributions write a TSV (several columns per bin), not a bigWig")
     if args.latent:
         table = genome_factors(args.entry, args.regions, extra, **options)
-    elif args.celltype and args.assay:
-        table = impute(args.entry, args.regions, args.celltype, args.assay, extra, **options)
-    else:
+    elif not (args.celltype and args.assay):
         raise ValueError("give --celltype and --assay (the track to impute), or --latent (the genome factors)")
-    if args.out.lower().endswith((".bw", ".bigwig")):
-        if args.latent:
-            raise ValueError("--latent writes a TSV (one column per factor), not a bigWig")
+    elif args.attributions:
+        table = factor_attributions(args.entry, args.regions, args.celltype, args.assay, extra, device=args.device)
+    else:
+        table = impute(args.entry, args.regions, args.celltype, args.assay, extra, **options)
+    if bigwig:
         layout = extra.get("layout_file") or get_dataloader(args.entry).entry_dir / "layout.bed"
         write_bigwig(args.out, table, PositionLayout.from_bed(layout).chrom_sizes())
     else:

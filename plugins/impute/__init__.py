@@ -1,7 +1,10 @@
 """Imputation with position-indexed entries (Avocado): a track's signal, or the genome factors,
 in every 25-bp bin of a BED's regions, as a table or a bigWig.
 
-Both go through the entry's own dataloader (`epizoo.zoo.Avocado.dataloader.AvocadoBins`: the
+`factor_attributions` splits each imputed value between the model's components (cell type,
+assay and the three genome scales) by integrated gradients over their factors (spec §5).
+
+All go through the entry's own dataloader (`epizoo.zoo.Avocado.dataloader.AvocadoBins`: the
 regions mapped to positions through the entry's layout, the cell type and assay to their rows)
 and `epizoo.predict`, as ``kipoi predict`` does, so the three agree to the last bit.
 """
@@ -42,38 +45,77 @@ def impute(entry: str | Path, intervals_file: str | Path, celltype: str, assay: 
         bin's row of the BED; ``value``: arcsinh(-log10 p)).
     """
     return _bins_and_outputs(entry, {"intervals_file": str(intervals_file), "celltype": celltype, "assay": assay,
-                                     **dict(dataloader_args or {})}, batch_size, device, verbose, ["value"])
+                                     **dict(dataloader_args or {})}, batch_size, device, verbose)
 
 
 def genome_factors(entry: str | Path, intervals_file: str | Path, dataloader_args: Mapping[str, Any] | None = None,
                    batch_size: int = 40_000, device: str | None = None, verbose: bool = False) -> pd.DataFrame:
-    """The genome factors (Avocado's latent representation, spec §2.3) of every bin of the
-    regions, from a latent-factor entry: ``chrom, start, end, region, position`` and one column
-    per factor (``f25_0`` ... at 25 bp, ``f250_*`` at 250 bp, ``f5k_*`` at 5 kbp)."""
+    """The genome factors (Avocado's latent representation of the genome, spec §2.3: 110 values
+    at the paper's sizes) of every bin of the regions: ``chrom, start, end, region, position``
+    and one column per factor (``f25_0`` ... at 25 bp, ``f250_*`` at 250 bp, ``f5k_*`` at 5 kbp)."""
+    return _bins_and_outputs(entry, {"intervals_file": str(intervals_file), **dict(dataloader_args or {})},
+                             batch_size, device, verbose, latent=True)
+
+
+def factor_attributions(entry: str | Path, intervals_file: str | Path, celltype: str, assay: str,
+                        dataloader_args: Mapping[str, Any] | None = None, n_steps: int = 50, batch_size: int = 4_096,
+                        device: str | None = None) -> pd.DataFrame:
+    """`impute`'s table with each value split between the components: integrated gradients over
+    the factors of the cell type, the assay and each genome scale, from all-zero factors (spec
+    §5; the paper gives no baseline or step count: zeros and 50 Gauss-Legendre steps here).
+
+    Returns
+    -------
+    pandas.DataFrame
+        `impute`'s columns, ``reference`` (the value with every factor zero) and one column per
+        component (``celltype``, ``assay``, ``genome_25bp``, ...) whose sum is ``value -
+        reference`` (to the integration's accuracy).
+    """
+    import torch
+
+    from epizoo.plugins.interpret.attributions import attribute_layer
     from epizoo.registry import get_model
 
-    network = get_model(entry, with_dataloader=False).model
-    names = [f"f{label}_{k}" for label, table in zip(("25", "250", "5k"), network.genome.tables.values())
-             for k in range(table.dim if hasattr(table, "dim") else table.embedding_dim)]
-    return _bins_and_outputs(entry, {"intervals_file": str(intervals_file), **dict(dataloader_args or {})},
-                             batch_size, device, verbose, names)
+    table = impute(entry, intervals_file, celltype, assay, dataloader_args, batch_size, device)
+    kipoi_model = get_model(entry)
+    dataset = kipoi_model.default_dataloader(intervals_file=str(intervals_file), celltype=celltype, assay=assay,
+                                             **dict(dataloader_args or {}))
+    network = kipoi_model.model
+    layers = {"celltype": "celltype_embedding", "assay": "assay_embedding",
+              **{name: f"genome.tables.{name}" for name in network.genome.tables}}
+    inputs = {key: np.concatenate([b["inputs"][key] for b in dataset.batch_iter(batch_size=batch_size)])
+              for key in ("celltype", "assay", "position")}
+    scores = attribute_layer(network, inputs, list(layers.values()), "integrated_gradients", n_steps=n_steps,
+                             batch_size=batch_size, device=device)
+    with torch.no_grad():
+        zero = network.output(network.dense(torch.zeros(1, network.dense[0].in_features)))
+    table["reference"] = float(zero.cpu())
+    for column, layer in layers.items():
+        table[column] = scores[layer].sum(dim=1).numpy()
+    return table
 
 
-def _bins_and_outputs(entry, arguments: dict, batch_size: int, device, verbose: bool, columns: list[str]) -> pd.DataFrame:
+def _bins_and_outputs(entry, arguments: dict, batch_size: int, device, verbose: bool,
+                      latent: bool = False) -> pd.DataFrame:
+    """Every bin of the dataloader ``arguments`` with the network's output (``value``), or with the
+    genome factors (``latent``: the network's ``genome`` module, whose forward takes the position)."""
     from epizoo.prediction import predict
     from epizoo.progress import progress
     from epizoo.registry import get_model
 
     kipoi_model = get_model(entry)
+    network = kipoi_model.model.genome if latent else kipoi_model.model
+    columns = [f"f{label}_{k}" for label, table in zip(("25", "250", "5k"), network.tables.values())
+               for k in range(table.weight.shape[1] if hasattr(table, "weight") else table.dim)] if latent else ["value"]
     dataset = kipoi_model.default_dataloader(**arguments)
     parts = []
     for batch in progress(dataset.batch_iter(batch_size=batch_size), quiet=not verbose,
                           total=-(-len(dataset) // batch_size), unit="batch"):
-        ranges = batch["metadata"]["ranges"]
-        outputs = predict(kipoi_model.model, batch["inputs"], batch_size=batch_size, device=device)
+        ranges, inputs = batch["metadata"]["ranges"], batch["inputs"]
+        outputs = predict(network, {"position": inputs["position"]} if latent else inputs, batch_size=batch_size,
+                          device=device)
         parts.append(pd.concat([pd.DataFrame({"chrom": ranges["chr"], "start": ranges["start"], "end": ranges["end"],
-                                              "region": batch["metadata"]["region"],
-                                              "position": batch["inputs"]["position"]}),
+                                              "region": batch["metadata"]["region"], "position": inputs["position"]}),
                                 pd.DataFrame(outputs.numpy(), columns=columns)], axis=1))
     return pd.concat(parts, ignore_index=True)
 

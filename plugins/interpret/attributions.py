@@ -252,71 +252,110 @@ def select_value(raw: Any, target: int = 0, output: str | int | None = None, win
 def attribute_layer(
     model: torch.nn.Module,
     X: torch.Tensor | np.ndarray | Mapping[str, Any],
-    layer: str,
+    layer: str | Sequence[str],
     method: str = "input_x_gradient",
     *,
     target: int = 0,
     output: str | int | None = None,
     window: tuple[int, int] | None = None,
     bins_axis: int = 1,
+    n_steps: int = 50,
     batch_size: int = 64,
     device: str | torch.device | None = None,
-) -> torch.Tensor:
-    """Attributions of a layer's output: the gradient of the explained value there (``saliency``)
-    or activation times gradient (``input_x_gradient``). For inputs that are indices (Avocado's
-    cell type, assay and position), whose own attributions are not defined, the layer is their
-    embedding: how much each factor of it drives the prediction.
+) -> torch.Tensor | dict[str, torch.Tensor]:
+    """Attributions of layers' outputs: the gradient of the explained value there (``saliency``),
+    activation times gradient (``input_x_gradient``), or integrated gradients from a zero output
+    of every named layer at once (``integrated_gradients``: the layers' outputs scaled together
+    from 0 to their values, so that the attributions of all of them add up to the change of the
+    value from the model with those outputs zeroed). For inputs that are indices (Avocado's cell
+    type, assay and position), whose own attributions are not defined, the layers are their
+    embeddings: how much each factor drives the prediction (spec ``seed_004_avocado.md`` §5).
 
     Parameters
     ----------
     model, X, target, output, window, bins_axis, batch_size, device
         As in `attribute` (``X`` a tensor or named inputs, integer ones allowed).
     layer
-        The submodule, by its name in ``model.named_modules()`` (``celltype_embedding``).
+        A submodule by its name in ``model.named_modules()`` (``celltype_embedding``), or several.
     method
-        ``saliency`` or ``input_x_gradient``.
+        ``saliency``, ``input_x_gradient`` or ``integrated_gradients``.
+    n_steps
+        Integrated gradients' steps (Gauss-Legendre, captum's default rule).
 
     Returns
     -------
-    torch.Tensor
-        On the CPU, float32, shaped as the layer's output (its first tensor, for a tuple).
+    torch.Tensor or dict of str to torch.Tensor
+        On the CPU, float32, shaped as the layer's output (its first tensor, for a tuple); for
+        several layers, one per layer by name.
     """
-    if method not in ("saliency", "input_x_gradient"):
-        raise ValueError(f"layer attributions are saliency or input_x_gradient, not {method!r}")
+    if method not in ("saliency", "input_x_gradient", "integrated_gradients"):
+        raise ValueError(f"layer attributions are saliency, input_x_gradient or integrated_gradients, not {method!r}")
+    names = [layer] if isinstance(layer, str) else list(layer)
     modules = dict(model.named_modules())
-    if layer not in modules:
-        raise ValueError(f"{type(model).__name__} has no layer {layer!r}; its layers are "
+    unknown = [name for name in names if name not in modules]
+    if unknown:
+        raise ValueError(f"{type(model).__name__} has no layer {unknown[0]!r}; its layers are "
                          f"{', '.join(name for name in modules if name)}")
     named = dict(X) if isinstance(X, Mapping) else {"_x": X}
     tensors = {k: torch.as_tensor(np.asarray(v) if not torch.is_tensor(v) else v) for k, v in named.items()}
     explained = _Explained(model, list(tensors), [], {"target": target, "output": output, "window": window,
                                                       "bins_axis": bins_axis}, [] if isinstance(X, Mapping) else ["_x"])
     device = torch.device(device) if device is not None else default_device()
-    parts = []
+    parts: list[list[torch.Tensor]] = [[] for _ in names]
     with model_state(model, device):
         for start in range(0, len(next(iter(tensors.values()))), batch_size):
             batch = [v[start:start + batch_size].to(device) for v in tensors.values()]
-            activation, gradient = _layer_gradient(explained, modules[layer], batch)
-            parts.append((gradient if method == "saliency" else activation * gradient).float().cpu())
-    return torch.cat(parts)
+            for part, values in zip(parts, _layer_attributions(explained, [modules[n] for n in names], batch, method,
+                                                               n_steps)):
+                part.append(values.float().cpu())
+    result = {name: torch.cat(part) for name, part in zip(names, parts)}
+    return result[names[0]] if isinstance(layer, str) else result
 
 
-def _layer_gradient(explained: torch.nn.Module, module: torch.nn.Module, batch: list[torch.Tensor]):
-    """The layer's output on ``batch`` and the gradient of the explained values' sum with respect to it."""
-    seen: list[torch.Tensor] = []
+def _layer_attributions(explained: torch.nn.Module, modules: list[torch.nn.Module], batch: list[torch.Tensor],
+                        method: str, n_steps: int) -> list[torch.Tensor]:
+    """One batch's attributions of the ``modules``' outputs (see `attribute_layer`)."""
+    if method != "integrated_gradients":
+        activations, gradients = _layer_gradients(explained, modules, batch, 1.0)
+        return gradients if method == "saliency" else [a * g for a, g in zip(activations, gradients)]
+    from captum.attr._utils.approximation_methods import approximation_parameters
 
-    def keep(module, args, out):
-        first = next(o for o in out if torch.is_tensor(o)) if isinstance(out, (tuple, list)) else out
-        seen.append(first)
+    step_sizes, alphas = approximation_parameters("gausslegendre")
+    total = None
+    for step, alpha in zip(step_sizes(n_steps), alphas(n_steps)):
+        activations, gradients = _layer_gradients(explained, modules, batch, alpha)
+        weighted = [step * g for g in gradients]
+        total = weighted if total is None else [t + w for t, w in zip(total, weighted)]
+    return [a * t for a, t in zip(activations, total)]
 
-    handle = module.register_forward_hook(keep)
+
+def _layer_gradients(explained: torch.nn.Module, modules: list[torch.nn.Module], batch: list[torch.Tensor],
+                     scale: float) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """The layers' outputs on ``batch`` and the gradient of the explained values' sum with respect to
+    them, each output replaced by ``scale`` times itself in the forward pass."""
+    seen: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def replace(index):
+        def hook(module, args, out):
+            first = next(o for o in out if torch.is_tensor(o)) if isinstance(out, (tuple, list)) else out
+            if index in seen:  # a module called twice: only its first call is attributed
+                return None
+            scaled = (scale * first.detach()).requires_grad_()
+            seen[index] = (first.detach(), scaled)
+            if isinstance(out, (tuple, list)):
+                return type(out)(scaled if o is first else o for o in out)
+            return scaled
+        return hook
+
+    handles = [module.register_forward_hook(replace(k)) for k, module in enumerate(modules)]
     try:
         with torch.enable_grad():
             values = explained(*batch)
-            gradient = torch.autograd.grad(values.sum(), seen[0])[0]
+            gradients = torch.autograd.grad(values.sum(), [seen[k][1] for k in range(len(modules))])
     finally:
-        handle.remove()
-    return seen[0].detach(), gradient
+        for handle in handles:
+            handle.remove()
+    return [seen[k][0] for k in range(len(modules))], list(gradients)
 
 
 def explained_values(model: torch.nn.Module, X: Mapping[str, Any], batch_size: int = 256,

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["Avocado", "AvocadoLatent", "DotProduct", "GenomeFactors", "StoredGenomeFactors", "SCALES", "table_rows"]
+__all__ = ["Avocado", "DotProduct", "GenomeFactors", "StoredGenomeFactors", "SCALES", "table_rows"]
 
 #: the genome factors' scales, in 25-bp positions (25 bp, 250 bp, 5 kbp), and their tables' names
 SCALES = {"genome_25bp": 1, "genome_250bp": 10, "genome_5kbp": 200}
@@ -151,14 +151,6 @@ class Avocado(nn.Module):
     def latent(self, position: torch.Tensor) -> torch.Tensor:
         """The genome factors of ``position``: ``(batch, 110)``, 25-bp then 250-bp then 5-kbp."""
         return self.genome(position)
-
-
-class AvocadoLatent(Avocado):
-    """An Avocado that returns the genome factors of each position (the paper's 110 latent
-    features, spec §2.3), ``forward(position)`` -> ``(batch, 110)``."""
-
-    def forward(self, position: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        return self.latent(position)
 
 
 class DotProduct(nn.Module):

@@ -220,9 +220,10 @@ def write_genome_factors(folder: Path, tables: dict[str, torch.Tensor], n_positi
     return write_sharded(folder, tables, blocks, dtype, {"n_positions": n_positions, **(metadata or {})})
 
 
-def dataloader_yaml(celltype: str, assay: str, index_layout: bool, latent: bool = False) -> str:
+def dataloader_yaml(celltype: str, assay: str, index_layout: bool) -> str:
+    """The entry's dataloader.yaml: its own dataloader.py, with ``celltype`` and ``assay`` as examples."""
     return render_template(ZOO_ROOT / "Avocado" / "dataloader.yaml.j2",
-                           {"celltype": celltype, "assay": assay, "index_layout": index_layout, "latent": latent})
+                           {"celltype": celltype, "assay": assay, "index_layout": index_layout})
 
 
 def _axis_names(matrix: TrackMatrix, model: AvocadoModel, start: "_Start | None") -> dict[str, list[str]]:
