@@ -21,6 +21,8 @@ CONVERTERS: dict[str, str] = {
     # the name records in the converted weights' provenance where the files came from
     "factornet-kipoi": "epizoo.conversion.factornet.convert_files",
 }
+# Avocado's saves become whole entries (`epizoo.conversion.avocado.write_entry`): their genome factors
+# are sharded, which a (config, state_dict) converter cannot express.
 
 
 def get_converter(name: str) -> Callable:

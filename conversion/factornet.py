@@ -74,6 +74,8 @@ import h5py
 import numpy as np
 import torch
 
+from .keras_h5 import layer_weights, weight_groups
+
 __all__ = ["read_keras1_factornet", "describe_model_dir", "GENCODE_FEATURES"]
 
 log = logging.getLogger(__name__)
@@ -265,17 +267,8 @@ def _architecture(model_json: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- weights
-def _weight_groups(handle: h5py.File) -> h5py.Group:
-    # Keras-1 ``model.save`` nests the weights under ``model_weights`` (next to the optimizer
-    # state); ``save_weights`` writes the layer groups at the root (topology.save_weights).
-    return handle["model_weights"] if "model_weights" in handle else handle
-
-
 def _layer_arrays(group: h5py.Group, layer: str) -> dict[str, np.ndarray]:
-    if layer not in group:
-        raise KeyError(f"no weights for layer {layer!r} in {group.file.filename}")
-    names = [n.decode() if isinstance(n, bytes) else str(n) for n in group[layer].attrs["weight_names"]]
-    return {_keras1_name(name): np.asarray(group[layer][name], dtype=np.float32) for name in names}
+    return {_keras1_name(name): np.asarray(data, dtype=np.float32) for name, data in layer_weights(group, layer).items()}
 
 
 #: Keras 2 weight names -> Keras 1 suffixes (recurrent_kernel before kernel, which it ends with)
@@ -378,7 +371,7 @@ def read_keras1_factornet(model_json: Path, weights_hdf5: Path, *,
     cfg, plan = _architecture(Path(model_json))
     with h5py.File(weights_hdf5, "r") as handle:
         flip = _theano_file(handle) if flip_conv_kernels is None else flip_conv_kernels
-        arrays = _state_dict(_weight_groups(handle), cfg, plan, flip)
+        arrays = _state_dict(weight_groups(handle), cfg, plan, flip)
     _check_shapes(cfg, arrays, Path(weights_hdf5))
     log.debug("read %s (keras %s), conv kernels flipped: %s", weights_hdf5, plan["keras_version"], flip)
     return cfg, {key: torch.from_numpy(np.ascontiguousarray(a)) for key, a in arrays.items()}

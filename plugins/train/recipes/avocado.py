@@ -34,13 +34,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from epizoo.atomic import write_text
 from epizoo.dataloaders.positions import PositionLayout
-from epizoo.entry_writing import render_template
-from epizoo.sharded import write_sharded
-from epizoo.zoo import ZOO_ROOT
-from epizoo.zoo.Avocado.architecture import SCALES, table_rows
-from epizoo.zoo.Avocado.dataloader import ENTRY_DATALOADER, read_names
+from epizoo.zoo.Avocado.architecture import SCALES
+from epizoo.zoo.Avocado.dataloader import read_names
+from epizoo.zoo.Avocado.entries import dataloader_yaml, write_entry_files, write_genome_factors
 
 from ..config import ConfigError, RunConfig, TrainingConfig
 from ..data import IndexBatches, Samples
@@ -52,8 +49,6 @@ PAPER = ("Schreiber, Durham, Bilmes & Noble 2020, Genome Biology 21:81, https://
 ARCHITECTURES = {"avocado": "epizoo.zoo.Avocado.architecture.Avocado",
                  "dot_product": "epizoo.zoo.Avocado.architecture.DotProduct"}
 FITS = ("all", "positions", "celltypes", "assays")
-#: positions per shard of the stored genome factors (a multiple of 200, the coarsest scale)
-SHARD_POSITIONS = 64_000
 INPUTS = ("celltype", "assay", "position")
 
 
@@ -150,6 +145,7 @@ class AvocadoRecipe(Recipe):
         if start is not None and model.fit != "positions" and start.n_positions != matrix.n_positions:
             raise ConfigError(f"model.fit {model.fit}: the tracks must cover the pre-trained entry's "
                               f"{start.n_positions} positions, not {matrix.n_positions}")
+        self._files = write_entry_files(_cache_folder(self._layout, self._names), self._layout, self._names)
         roles = _track_roles(matrix, data, self._names)
         table = _track_table(matrix, self._names)
         config = _model_config(model, self._names, matrix.n_positions)
@@ -185,16 +181,14 @@ class AvocadoRecipe(Recipe):
                 "cite_as": "https://doi.org/10.1186/s13059-020-01977-6", "inputs": INPUT_SCHEMA,
                 "targets": {"shape": "(1,)", "axes": ["tasks"], "kind": "value", "column_labels": ["signal"],
                             "doc": "imputed arcsinh(-log10 p-value) of the cell type's assay in the 25-bp bin"},
-                "dataloader_yaml": dataloader_yaml(held[0], held[1], self._layout.chroms[0] == "positions"),
+                "dataloader_yaml": dataloader_yaml(held[0], held[1], self._layout),
                 "dataloader_directory": True}
 
     def example_files(self) -> list[Path]:
-        return [_example_regions(self._layout)]
+        return [self._files["dataloader.py"].parent / "example_files" / "regions.bed"]
 
     def entry_files(self) -> dict[str, Path]:
-        folder = _artefact_folder(self._layout, self._names)
-        return {"dataloader.py": ENTRY_DATALOADER, "celltypes.txt": folder / "celltypes.txt",
-                "assays.txt": folder / "assays.txt", "layout.bed": folder / "layout.bed"}
+        return self._files
 
 
 INPUT_SCHEMA = {
@@ -203,27 +197,6 @@ INPUT_SCHEMA = {
     "position": {"shape": "()", "kind": "index", "associated_metadata": "ranges",
                  "doc": "the 25-bp bin's position in the genome factors (layout.bed)"},
 }
-
-
-def write_genome_factors(folder: Path, tables: dict[str, torch.Tensor], n_positions: int,
-                         positions: tuple[int, int] | None = None, dtype: torch.dtype = torch.float32,
-                         metadata: dict | None = None) -> str:
-    """Write Avocado's three genome tables as shards of `SHARD_POSITIONS` positions (each shard
-    holds its positions' rows at every scale), of all positions or of ``positions`` (first,
-    stop) only; return the manifest's sha256."""
-    first, stop = positions or (0, n_positions)
-    blocks = []
-    for a in range(first - first % SHARD_POSITIONS, stop, SHARD_POSITIONS):
-        b = min(a + SHARD_POSITIONS, n_positions)
-        blocks.append({name: (a // scale, b // scale if b < n_positions else table_rows(n_positions, scale))
-                       for name, scale in SCALES.items()})
-    return write_sharded(folder, tables, blocks, dtype, {"n_positions": n_positions, **(metadata or {})})
-
-
-def dataloader_yaml(celltype: str, assay: str, index_layout: bool) -> str:
-    """The entry's dataloader.yaml: its own dataloader.py, with ``celltype`` and ``assay`` as examples."""
-    return render_template(ZOO_ROOT / "Avocado" / "dataloader.yaml.j2",
-                           {"celltype": celltype, "assay": assay, "index_layout": index_layout})
 
 
 def _axis_names(matrix: TrackMatrix, model: AvocadoModel, start: "_Start | None") -> dict[str, list[str]]:
@@ -298,27 +271,14 @@ def _random_pairs(positions: np.ndarray, train: np.ndarray, table: np.ndarray, r
     return _frame(positions, rng.choice(train, len(positions)), table)
 
 
-def _artefact_folder(layout: PositionLayout, names: dict) -> Path:
-    """The entry's name lists and layout, written once per (layout, names) into the cache."""
+def _cache_folder(layout: PositionLayout, names: dict) -> Path:
+    """A folder of the cache for the files of entries with this layout and these names."""
     import hashlib
 
     from epizoo.cache import cache_dir
 
     digest = hashlib.sha256(("\n".join([layout.digest(), *names["celltypes"], "", *names["assays"]])).encode())
-    folder = cache_dir() / "avocado" / digest.hexdigest()[:16]
-    for key in ("celltypes", "assays"):
-        write_text(folder / f"{key}.txt", "\n".join(names[key]) + "\n")
-    write_text(folder / "layout.bed", "".join(f"{c}\t{s}\t{e}\n" for c, s, e in zip(layout.chroms, layout.starts,
-                                                                                     layout.ends)))
-    return folder
-
-
-def _example_regions(layout: PositionLayout) -> Path:
-    """``kipoi test``'s regions: two stretches of the layout's first region (40 bins)."""
-    folder = _artefact_folder(layout, {"celltypes": [], "assays": []}) / "examples"
-    chrom, start = layout.chroms[0], int(layout.starts[0])
-    write_text(folder / "regions.bed", f"{chrom}\t{start}\t{start + 500}\n{chrom}\t{start + 5000}\t{start + 5500}\n")
-    return folder / "regions.bed"
+    return cache_dir() / "avocado" / digest.hexdigest()[:16]
 
 
 def _entry_texts(run: RunConfig, prepared: Prepared, test_metrics: dict[str, float]) -> dict[str, str]:
