@@ -111,3 +111,18 @@ def test_a_layout_maps_regions_to_positions_and_back(tmp_path):
     index = PositionLayout.indices(40)
     assert [list(p) for p in index.positions(pd.DataFrame({"chrom": ["positions"], "start": [250], "end": [300]}))] == \
         [[10, 11]]
+
+
+def test_imputation_metrics_follow_the_papers_definitions():
+    from epizoo.plugins.evaluate.imputation import imputation_metrics, region_mse
+
+    observed = np.zeros(1_000)
+    observed[:10] = 5.0                      # the top 1% of observed signal: ten peaks
+    imputed = np.zeros(1_000)
+    imputed[5:15] = 4.0                      # half of them found, five false peaks, each off by 1 or 4
+    metrics = imputation_metrics(observed, imputed)
+    assert metrics["mse"] == pytest.approx((5 * 25 + 5 * 1 + 5 * 16) / 1_000)
+    assert metrics["mse_1obs"] == pytest.approx((5 * 25 + 5 * 1) / 10)   # over positions 0-9
+    assert metrics["mse_1imp"] == pytest.approx((5 * 1 + 5 * 16) / 10)   # over positions 5-14
+    assert metrics["pearson"] == pytest.approx(np.corrcoef(observed, imputed)[0, 1])
+    assert region_mse(observed, imputed, np.arange(1_000) < 5) == pytest.approx(25.0)
