@@ -78,7 +78,7 @@ def track_file(track: str) -> Path:
 def stretch_tracks(out: Path, stretches: int, length: int) -> tuple[Path, Path]:
     """The pilot tracks cut to ``stretches`` evenly spaced stretches of ``length`` positions
     (``OUT/tracks/<track>.npy``) and their layout (``OUT/tracks/layout.bed``, on the arrays' index)."""
-    folder = out / "tracks"
+    folder = out.resolve() / "tracks"
     starts = np.linspace(0, N_POSITIONS - length, stretches).astype(int) // 200 * 200  # whole 5-kb blocks
     rows = np.concatenate([np.arange(s, s + length) for s in starts])
     for cell in CELLS:
