@@ -175,3 +175,12 @@ def test_attributions_split_each_value_between_the_components_and_add_up(entry, 
     assert list(factors.columns[5:8]) == ["f25_0", "f25_1", "f25_2"] and factors.shape == (14, 5 + 24)
     network = load_entry(entry)[0]
     np.testing.assert_array_equal(factors.iloc[:, 5:].to_numpy(), network.latent(torch.tensor(factors["position"])).numpy())
+
+
+def test_variant_effects_refuse_an_entry_without_a_sequence_input(entry, tmp_path):
+    import epizoo
+    from conftest import REPO
+
+    examples = REPO / "examples"
+    with pytest.raises(ValueError, match="takes no sequence input.*celltype \\(index\\).*position \\(index\\)"):
+        epizoo.score_variants(entry, examples / "variants.vcf", examples / "genome.fa", out=tmp_path / "effects.tsv")
