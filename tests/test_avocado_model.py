@@ -126,3 +126,28 @@ def test_imputation_metrics_follow_the_papers_definitions():
     assert metrics["mse_1imp"] == pytest.approx((5 * 1 + 5 * 16) / 10)   # over positions 5-14
     assert metrics["pearson"] == pytest.approx(np.corrcoef(observed, imputed)[0, 1])
     assert region_mse(observed, imputed, np.arange(1_000) < 5) == pytest.approx(25.0)
+
+
+def test_bigwig_tracks_are_averaged_over_the_layouts_bins_and_transformed(tmp_path):
+    import pyBigWig
+
+    from epizoo.plugins.train.track_matrix import load_tracks
+
+    signal = {"chr1": np.arange(1_000, dtype=np.float64) / 10, "chr2": np.full(500, 2.0)}
+    for name in ("E003.H3K4me3.pval.bw", "E017.H3K4me3.pval.bw"):
+        with pyBigWig.open(str(tmp_path / name), "w") as handle:
+            handle.addHeader([("chr1", 1_000), ("chr2", 500)])
+            for chrom, values in signal.items():
+                handle.addEntries(chrom, 0, values=values.tolist(), span=1, step=1)
+    layout_file = tmp_path / "layout.bed"
+    layout_file.write_text("chr2\t100\t160\nchr1\t50\t100\n")  # 2 bins (10 bp left over), then 2
+    layout = PositionLayout.from_bed(layout_file)
+    matrix = load_tracks([tmp_path / "E003.H3K4me3.pval.bw", tmp_path / "E017.H3K4me3.pval.bw"], layout,
+                         "arcsinh", cache=tmp_path / "cache")
+    expected = np.arcsinh([2.0, 2.0, np.arange(50, 75).mean() / 10, np.arange(75, 100).mean() / 10])
+    assert matrix.names == ["E003.H3K4me3", "E017.H3K4me3"]
+    np.testing.assert_allclose(matrix.column("E017.H3K4me3"), expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="give data.layout"):
+        load_tracks([tmp_path / "E003.H3K4me3.pval.bw"], None, cache=tmp_path / "cache")
+    with pytest.raises(ValueError, match="named <celltype>.<assay>.<suffix>"):
+        load_tracks([tmp_path / "layout.bed"], layout, cache=tmp_path / "cache")
