@@ -184,3 +184,14 @@ def test_variant_effects_refuse_an_entry_without_a_sequence_input(entry, tmp_pat
     examples = REPO / "examples"
     with pytest.raises(ValueError, match="takes no sequence input.*celltype \\(index\\).*position \\(index\\)"):
         epizoo.score_variants(entry, examples / "variants.vcf", examples / "genome.fa", out=tmp_path / "effects.tsv")
+
+
+def test_the_documented_full_configuration_is_the_papers(shared_data):
+    from conftest import REPO
+
+    run = load_config(REPO / "experiments" / "avocado" / "pilot.yaml")
+    model, training = run.model, run.training
+    assert (model.celltype_factors, model.assay_factors, model.genome_factors, model.n_layers, model.n_nodes) == \
+        (32, 256, [25, 40, 45], 2, 2048)
+    assert (training.learning_rate, training.batch_size, training.max_epochs) == (0.01, 40_000, 800)
+    assert len(run.data.tracks) == 25 and all(path.is_file() for path in run.data.tracks)
