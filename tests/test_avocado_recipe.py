@@ -195,3 +195,23 @@ def test_the_documented_full_configuration_is_the_papers(shared_data):
         (32, 256, [25, 40, 45], 2, 2048)
     assert (training.learning_rate, training.batch_size, training.max_epochs) == (0.01, 40_000, 800)
     assert len(run.data.tracks) == 25 and all(path.is_file() for path in run.data.tracks)
+
+
+def test_a_layout_of_genomic_regions_maps_coordinates_and_names_the_bigwig_chromosomes(entry, tmp_path):
+    from epizoo.dataloaders.positions import PositionLayout
+    from epizoo.plugins.impute import impute, write_bigwig
+
+    layout = tmp_path / "pilot_regions.bed"  # the regions in the order the arrays concatenate them: 10,000 bins each
+    layout.write_text("chr7\t1000000\t1250000\nchr2\t500000\t750000\n")
+    bed = tmp_path / "query.bed"
+    bed.write_text("2\t500000\t500050\nchr7\t1249975\t1250000\n")  # chr2's first bins (named '2'), chr7's last
+    table = impute(entry, bed, "E116", "H3K4me1", {"layout_file": str(layout)})
+    assert list(table["position"]) == [10_000, 10_001, 9_999] and list(table["chrom"]) == ["chr2", "chr2", "chr7"]
+    by_index = tmp_path / "index.bed"
+    by_index.write_text("positions\t250000\t250050\npositions\t249975\t250000\n")
+    np.testing.assert_array_equal(table["value"], impute(entry, by_index, "E116", "H3K4me1")["value"])
+    sizes = PositionLayout.from_bed(layout).chrom_sizes()
+    write_bigwig(tmp_path / "x.bw", table, sizes)
+    with pyBigWig.open(str(tmp_path / "x.bw")) as handle:
+        assert handle.chroms() == {"chr7": 1_250_000, "chr2": 750_000}
+        assert handle.values("chr2", 500025, 500026)[0] == pytest.approx(table["value"][1], abs=1e-6)
