@@ -45,19 +45,24 @@ GENOME_LAYERS = {f"{name}_embedding": name for name in SCALES}
 def read_release(prefix: str | Path) -> tuple[dict, dict, dict[str, torch.Tensor]]:
     """``(saved, config, state)`` of ``PREFIX.json`` / ``PREFIX.h5``: the JSON as saved, the
     architecture's config and the state dict of everything but the genome factors."""
-    prefix = Path(prefix)
-    saved = json.loads(prefix.with_suffix(".json").read_text())
-    missing = [k for k in ("celltypes", "assays", "n_genomic_positions", *HYPERPARAMETERS) if k not in saved]
+    saved = json.loads(_file(prefix, ".json").read_text())
+    needed = ("celltypes", "assays", "n_genomic_positions", *HYPERPARAMETERS, *(f"n_{n[7:]}_factors" for n in SCALES))
+    missing = [k for k in needed if k not in saved]
     if missing:
-        raise ValueError(f"{prefix.with_suffix('.json')} lacks {', '.join(missing)}: not an avocado-epigenome model")
+        raise ValueError(f"{_file(prefix, '.json')} lacks {', '.join(missing)}: not an avocado-epigenome model")
     config = {"n_celltypes": len(saved["celltypes"]), "n_assays": len(saved["assays"]),
               "n_positions": int(saved["n_genomic_positions"]),
               **{mine: int(saved[theirs]) for theirs, mine in HYPERPARAMETERS.items()},
               "genome_factors": [int(saved[f"n_{name[7:]}_factors"]) for name in SCALES],
               "dropout": 0.0, "genome": "stored"}
-    with h5py.File(prefix.with_suffix(".h5"), "r") as handle:
+    with h5py.File(_file(prefix, ".h5"), "r") as handle:
         state = _network_state(weight_groups(handle), config)
     return saved, config, state
+
+
+def _file(prefix: str | Path, suffix: str) -> Path:
+    """``PREFIX.json`` / ``PREFIX.h5`` (a prefix may hold dots: ``avocado.v2``)."""
+    return Path(f"{prefix}{suffix}")
 
 
 def _arrays(group: h5py.Group, layer: str) -> dict[str, torch.Tensor]:
@@ -95,9 +100,8 @@ def write_entry(prefix: str | Path, out_dir: str | Path, layout: str | Path | No
 
 
 def _write(prefix: Path, out: Path, saved: dict, config: dict, state: dict, layout: PositionLayout, expect: bool) -> None:
-    sources = {role: FileRef(**file_digests(prefix.with_suffix(suffix))) for role, suffix in (("json", ".json"),
-                                                                                               ("h5", ".h5"))}
-    with h5py.File(prefix.with_suffix(".h5"), "r") as handle:
+    sources = {role: FileRef(**file_digests(_file(prefix, "." + role))) for role in ("json", "h5")}
+    with h5py.File(_file(prefix, ".h5"), "r") as handle:
         group = weight_groups(handle)
         tables = {name: next(iter(layer_weights(group, layer).values())) for layer, name in GENOME_LAYERS.items()}
         tables_sha256 = write_genome_factors(out / "genome_factors", tables, config["n_positions"])

@@ -42,7 +42,7 @@ def write_sharded(folder: str | Path, tables: Mapping[str, Any], blocks: Iterabl
 
     ``tables`` are 2-D arrays that slice by rows (tensors, numpy arrays, h5py datasets: a block
     at a time is read). Blocks must not overlap; rows in no block are not stored (a subset of a
-    table: reading them is an `IndexError`). Each file is written atomically, the manifest last,
+    table: reading them is a `RowsNotStoredError`). Each file is written atomically, the manifest last,
     so a folder with a manifest is complete.
     """
     folder = Path(folder)
@@ -69,6 +69,10 @@ def _check_blocks(tables: Mapping[str, Any], blocks: list[dict[str, tuple[int, i
         if any(a >= b or a < stop for (a, b), stop in zip(ranges, stops)) or (ranges and ranges[-1][1] > len(table)):
             raise ValueError(f"the shards' rows of table {name!r} ({ranges}) must be non-empty, within its "
                              f"{len(table)} rows and stored once")
+
+
+class RowsNotStoredError(ValueError):
+    """Rows a sharded folder does not hold (outside the table, or in a part of it not stored)."""
 
 
 class ShardedTables:
@@ -98,7 +102,7 @@ class ShardedTables:
         self.max_open = max_open
         self._open: OrderedDict[str, dict[str, torch.Tensor]] = OrderedDict()
         self._verified: set[str] = set()
-        self._starts = {name: self._index(name) for name in self.tables}
+        self._ranges = {name: self._index(name) for name in self.tables}
 
     def _index(self, name: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """Sorted first rows, stop rows and shard numbers of table ``name``."""
@@ -108,6 +112,7 @@ class ShardedTables:
                 [o[2] for o in order])
 
     def n_rows(self, name: str) -> int:
+        """Rows of table ``name`` (stored or not)."""
         return int(self.tables[name]["rows"])
 
     def rows(self, name: str, index: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -115,22 +120,24 @@ class ShardedTables:
 
         Raises
         ------
-        IndexError
-            For a row outside the table, naming the table and its size.
+        RowsNotStoredError
+            For a row that no shard holds, naming the table and the rows stored.
         """
         index = np.asarray(index.cpu() if torch.is_tensor(index) else index, dtype=np.int64)
         flat = index.ravel()
-        firsts, stops, numbers = self._starts[name]
+        firsts, stops, numbers = self._ranges[name]
         slot = np.searchsorted(firsts, flat, side="right") - 1
         outside = (slot < 0) | (flat >= stops[np.clip(slot, 0, None)]) if len(firsts) else np.ones(len(flat), bool)
         if outside.any():
-            raise IndexError(f"row {int(flat[outside][0])} of {name!r} is outside the stored table (rows 0 to "
-                             f"{self.n_rows(name) - 1}, {self.manifest.parent.name}/)")
+            held = ", ".join(f"{a}-{b - 1}" for a, b in zip(firsts, stops))
+            raise RowsNotStoredError(f"row {int(flat[outside][0])} of {name!r} is not stored in "
+                                     f"{self.manifest.parent.name}/ (its shards hold rows {held or 'none'} of "
+                                     f"{self.n_rows(name)})")
         out = torch.empty((len(flat), int(self.tables[name]["dim"])), dtype=torch.float32)
-        for position in np.unique(slot):
-            chosen = np.flatnonzero(slot == position)
-            table = self._shard(numbers[position])[name]
-            out[torch.from_numpy(chosen)] = table[torch.from_numpy(flat[chosen] - firsts[position])].float()
+        for shard in np.unique(slot):
+            chosen = np.flatnonzero(slot == shard)
+            table = self._shard(numbers[shard])[name]
+            out[torch.from_numpy(chosen)] = table[torch.from_numpy(flat[chosen] - firsts[shard])].float()
         return out.reshape(*index.shape, -1)
 
     def table(self, name: str) -> torch.Tensor:

@@ -361,12 +361,12 @@ def publish(run: Path, target: Path, positions: tuple[int, int] | None, dtype: s
         shutil.copytree(run, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("genome_factors"))
         tables = {name: stored.table(name) for name in stored.tables}
         sha256 = write_genome_factors(folder / "genome_factors", tables, n, positions, getattr(torch, dtype),
-                                      metadata={"subset": list(positions or (0, n)), "regenerate": regenerate})
+                                      metadata={"regenerate": regenerate})
+        stored = tuple(ShardedTables(folder / "genome_factors" / "manifest.json", sha256).metadata["stored"])
         write_text(folder / "model.yaml", (folder / "model.yaml").read_text().replace(spec["sha256"], sha256))
         write_expect(folder, folder / "expect.h5")
         metrics = json.loads((run / "metrics.json").read_text())
-        write_text(folder / "README.md", model_card(target.name, folder, metrics, positions or (0, n), n, dtype,
-                                                    regenerate))
+        write_text(folder / "README.md", model_card(target.name, folder, metrics, stored, n, dtype, regenerate))
 
 
 def model_card(name: str, entry: Path, metrics: dict, positions: tuple[int, int], n: int, dtype: str,

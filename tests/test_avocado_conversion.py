@@ -5,6 +5,7 @@ compared with Keras' own predictions."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -40,10 +41,10 @@ def _keras_avocado(n_celltypes, n_assays, n_positions, factors, n_layers, n_node
 
 def _save_release(tmp_path, **sizes):
     model = _keras_avocado(**sizes)
-    prefix = tmp_path / "avocado-pilot"
-    model.save(str(prefix.with_suffix(".h5")))
+    prefix = tmp_path / "avocado.pilot-v2"  # a dotted prefix: PREFIX.json, PREFIX.h5
+    model.save(str(Path(f"{prefix}.h5")))
     c, a, g25, g250, g5k = sizes["factors"]
-    prefix.with_suffix(".json").write_text(json.dumps({  # avocado.Avocado.save's keys
+    Path(f"{prefix}.json").write_text(json.dumps({  # avocado.Avocado.save's keys
         "celltypes": ["E003", "E017", "E065"][:sizes["n_celltypes"]], "assays": ["H3K4me3", "H3K27me3"][:sizes["n_assays"]],
         "experiments": [["E003", "H3K4me3"], ["E017", "H3K27me3"]], "n_celltype_factors": c, "n_assay_factors": a,
         "n_genomic_positions": sizes["n_positions"], "n_25bp_factors": g25, "n_250bp_factors": g250,
@@ -62,7 +63,7 @@ def test_a_keras_save_in_the_authors_layout_converts_exactly(tmp_path, monkeypat
 
     monkeypatch.setenv("EPIZOO_CACHE", str(tmp_path / "cache"))
     model, prefix = _save_release(tmp_path, **SIZES)
-    with h5py.File(prefix.with_suffix(".h5")) as handle:  # the layout the converter reads
+    with h5py.File(Path(f"{prefix}.h5")) as handle:  # the layout the converter reads
         assert "model_weights/dense_0/dense_0/kernel" in handle and "model_weights/y_pred/y_pred/bias" in handle
     entry = write_entry(prefix, tmp_path / "entry")
     rng = np.random.default_rng(1)
@@ -84,7 +85,7 @@ def test_keras2_tensorflow_weight_names_convert_the_same(tmp_path, monkeypatch):
     monkeypatch.setenv("EPIZOO_CACHE", str(tmp_path / "cache"))
     _, prefix = _save_release(tmp_path, **SIZES)
     plain = read_release(prefix)[2]
-    with h5py.File(prefix.with_suffix(".h5"), "r+") as handle:
+    with h5py.File(Path(f"{prefix}.h5"), "r+") as handle:
         for layer in handle["model_weights"].values():
             names = [n.decode() if isinstance(n, bytes) else n for n in layer.attrs["weight_names"]]
             for name in names:

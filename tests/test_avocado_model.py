@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from epizoo.dataloaders.positions import OutsideLayoutError, PositionLayout
-from epizoo.sharded import ShardedTables, write_sharded
+from epizoo.sharded import RowsNotStoredError, ShardedTables, write_sharded
 from epizoo.weights import IntegrityError
-from epizoo.zoo.Avocado.architecture import Avocado, DotProduct, table_rows
+from epizoo.zoo.Avocado.architecture import Avocado, DotProduct, PositionError, table_rows
 
 
 def test_the_paper_sizes_give_its_parameter_counts():
@@ -33,7 +33,7 @@ def test_a_position_reads_its_rows_at_every_scale_and_positions_outside_are_refu
                               tables["genome_5kbp"].weight[position // 200]])
         assert torch.equal(latent[row], expected)
     assert torch.equal(latent[1, 3:7], latent[0, 3:7]) and not torch.equal(latent[2, 3:7], latent[1, 3:7])
-    with pytest.raises(IndexError, match="position 1000 is outside"):
+    with pytest.raises(PositionError, match="position 1000 is outside"):
         model(torch.tensor([0]), torch.tensor([0]), torch.tensor([1000]))
 
 
@@ -89,7 +89,7 @@ def test_a_subset_of_a_table_can_be_stored_and_rows_outside_it_are_named(tmp_pat
     sha = write_sharded(tmp_path, tables, _blocks(1_000, 400)[:1])
     store = ShardedTables(tmp_path / "manifest.json", sha)
     assert store.n_rows("a") == 1_000 and torch.equal(store.rows("a", np.arange(400)), tables["a"][:400])
-    with pytest.raises(IndexError, match="row 400 of 'a' is outside the stored"):
+    with pytest.raises(RowsNotStoredError, match="row 400 of 'a' is not stored .* rows 0-399 of 1000"):
         store.rows("a", np.array([3, 400]))
     with pytest.raises(ValueError, match="stored once"):
         write_sharded(tmp_path / "x", tables, [{"a": (0, 500), "b": (0, 50)}, {"a": (400, 1000), "b": (50, 101)}])
@@ -151,3 +151,25 @@ def test_bigwig_tracks_are_averaged_over_the_layouts_bins_and_transformed(tmp_pa
         load_tracks([tmp_path / "E003.H3K4me3.pval.bw"], None, cache=tmp_path / "cache")
     with pytest.raises(ValueError, match="named <celltype>.<assay>.<suffix>"):
         load_tracks([tmp_path / "layout.bed"], layout, cache=tmp_path / "cache")
+
+
+def test_genome_factors_shard_by_64000_positions_at_every_scale_and_a_subset_refuses_the_rest(tmp_path):
+    from epizoo.zoo.Avocado.architecture import SCALES
+    from epizoo.zoo.Avocado.entries import write_genome_factors
+
+    n = 150_123  # three shards, the last partial; n % 200 != 0
+    model = Avocado(2, 2, n, celltype_factors=2, assay_factors=2, genome_factors=(2, 2, 2), n_nodes=4)
+    tables = {name: table.weight.detach() for name, table in model.genome.tables.items()}
+    sha = write_genome_factors(tmp_path / "all", tables, n)
+    store = ShardedTables(tmp_path / "all" / "manifest.json", sha)
+    assert [shard["rows"]["genome_5kbp"] for shard in store.shards] == [[0, 320], [320, 640], [640, 751]]
+    assert all(torch.equal(store.table(name), tables[name]) for name in SCALES)
+    subset = write_genome_factors(tmp_path / "part", tables, n, positions=(70_000, 80_000), dtype=torch.float16)
+    stored = Avocado(2, 2, n, celltype_factors=2, assay_factors=2, genome_factors=(2, 2, 2), n_nodes=4,
+                     genome="stored")
+    stored.genome.attach(ShardedTables(tmp_path / "part" / "manifest.json", subset))
+    assert stored.genome.stored == (64_000, 128_000)  # whole shards
+    positions = torch.tensor([64_000, 127_999])
+    torch.testing.assert_close(stored.latent(positions), model.latent(positions).detach(), atol=1e-3, rtol=1e-3)
+    with pytest.raises(PositionError, match="position 128000's genome factors are not shipped.*64000 to 127999"):
+        stored.latent(torch.tensor([100_000, 128_000]))

@@ -131,8 +131,9 @@ def test_unknown_names_and_regions_outside_the_model_are_clear_errors(entry, tmp
 
 
 def test_phase_two_fits_new_positions_with_the_network_frozen(entry, pilot):
-    later = train(_config(pilot, "positions", sub="later", epochs=40, fit="positions", pretrained=str(entry)),
-                  pilot / "later_entry", quiet=True, check=False)
+    # the run's own network sizes do not apply: the network is the pre-trained entry's
+    later = train(_config(pilot, "positions", sub="later", epochs=40, fit="positions", pretrained=str(entry),
+                          dropout=0.5, n_nodes=32), pilot / "later_entry", quiet=True, check=False)
     before, after = load_entry(entry)[0].state_dict(), load_entry(later)[0].state_dict()
     assert set(before) == set(after) and all(torch.equal(before[k], after[k]) for k in before)
     assert load_entry(later)[0].genome.n_positions == 10_000

@@ -9,7 +9,7 @@ FORMATS = {"factornet": "the FactorNet authors' Keras-1 model folders (models/<T
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("format", choices=sorted(FORMATS), help="; ".join(f"{k}: {v}" for k, v in FORMATS.items()))
-    parser.add_argument("source", help="the published model folder")
+    parser.add_argument("source", help="the published model folder (factornet) or the saved model's PREFIX (avocado)")
     parser.add_argument("out", help="entry folder to write (model.yaml, dataloader.yaml, weights.safetensors, ...)")
     parser.add_argument("--layout", default=None,
                         help="avocado: BED of the regions whose 25-bp bins are the model's positions, in order "

@@ -44,8 +44,8 @@ def impute(entry: str | Path, intervals_file: str | Path, celltype: str, assay: 
         ``chrom, start, end, region, position, value`` per bin, in BED order (``region``: the
         bin's row of the BED; ``value``: arcsinh(-log10 p)).
     """
-    return _bins_and_outputs(entry, {"intervals_file": str(intervals_file), "celltype": celltype, "assay": assay,
-                                     **dict(dataloader_args or {})}, batch_size, device, verbose)
+    network, dataset = _entry_dataset(entry, intervals_file, dataloader_args, celltype=celltype, assay=assay)
+    return _bins_table(dataset, network, ["value"], batch_size, device, verbose)
 
 
 def genome_factors(entry: str | Path, intervals_file: str | Path, dataloader_args: Mapping[str, Any] | None = None,
@@ -53,8 +53,10 @@ def genome_factors(entry: str | Path, intervals_file: str | Path, dataloader_arg
     """The genome factors (Avocado's latent representation of the genome, spec §2.3: 110 values
     at the paper's sizes) of every bin of the regions: ``chrom, start, end, region, position``
     and one column per factor (``f25_0`` ... at 25 bp, ``f250_*`` at 250 bp, ``f5k_*`` at 5 kbp)."""
-    return _bins_and_outputs(entry, {"intervals_file": str(intervals_file), **dict(dataloader_args or {})},
-                             batch_size, device, verbose, latent=True)
+    network, dataset = _entry_dataset(entry, intervals_file, dataloader_args)
+    columns = [f"f{name[len('genome_'):].removesuffix('bp')}_{k}" for name, table in network.genome.tables.items()
+               for k in range(table.embedding_dim)]
+    return _bins_table(dataset, network.genome, columns, batch_size, device, verbose)
 
 
 def factor_attributions(entry: str | Path, intervals_file: str | Path, celltype: str, assay: str,
@@ -74,46 +76,49 @@ def factor_attributions(entry: str | Path, intervals_file: str | Path, celltype:
     import torch
 
     from epizoo.plugins.interpret.attributions import attribute_layer
-    from epizoo.registry import get_model
 
-    table = impute(entry, intervals_file, celltype, assay, dataloader_args, batch_size, device)
-    kipoi_model = get_model(entry)
-    dataset = kipoi_model.default_dataloader(intervals_file=str(intervals_file), celltype=celltype, assay=assay,
-                                             **dict(dataloader_args or {}))
-    network = kipoi_model.model
+    network, dataset = _entry_dataset(entry, intervals_file, dataloader_args, celltype=celltype, assay=assay)
+    if not hasattr(network, "dense"):
+        raise ValueError(f"{entry}: factor attributions split the value of Avocado's dense network, which "
+                         f"{type(network).__name__} has not")
+    table = _bins_table(dataset, network, ["value"], batch_size, device, False)
     layers = {"celltype": "celltype_embedding", "assay": "assay_embedding",
               **{name: f"genome.tables.{name}" for name in network.genome.tables}}
-    inputs = {key: np.concatenate([b["inputs"][key] for b in dataset.batch_iter(batch_size=batch_size)])
-              for key in ("celltype", "assay", "position")}
-    scores = attribute_layer(network, inputs, list(layers.values()), "integrated_gradients", n_steps=n_steps,
-                             batch_size=batch_size, device=device)
+    inputs = {key: np.full(len(table), dataset.indices[key]) for key in ("celltype", "assay")}
+    scores = attribute_layer(network, inputs | {"position": table["position"].to_numpy()}, list(layers.values()),
+                             "integrated_gradients", n_steps=n_steps, batch_size=batch_size, device=device)
     with torch.no_grad():
-        zero = network.output(network.dense(torch.zeros(1, network.dense[0].in_features)))
-    table["reference"] = float(zero.cpu())
+        zeros = torch.zeros(1, network.dense[0].in_features, device=next(network.parameters()).device)
+        table["reference"] = float(network.output(network.dense(zeros)).cpu())
     for column, layer in layers.items():
         table[column] = scores[layer].sum(dim=1).numpy()
     return table
 
 
-def _bins_and_outputs(entry, arguments: dict, batch_size: int, device, verbose: bool,
-                      latent: bool = False) -> pd.DataFrame:
-    """Every bin of the dataloader ``arguments`` with the network's output (``value``), or with the
-    genome factors (``latent``: the network's ``genome`` module, whose forward takes the position)."""
-    from epizoo.prediction import predict
-    from epizoo.progress import progress
+def _entry_dataset(entry: str | Path, intervals_file: str | Path, dataloader_args: Mapping[str, Any] | None,
+                   **names: str):
+    """An entry's network and its own dataloader on the regions (and the named cell type and assay)."""
     from epizoo.registry import get_model
 
     kipoi_model = get_model(entry)
-    network = kipoi_model.model.genome if latent else kipoi_model.model
-    columns = [f"f{label}_{k}" for label, table in zip(("25", "250", "5k"), network.tables.values())
-               for k in range(table.weight.shape[1] if hasattr(table, "weight") else table.dim)] if latent else ["value"]
-    dataset = kipoi_model.default_dataloader(**arguments)
+    return kipoi_model.model, kipoi_model.default_dataloader(intervals_file=str(intervals_file), **names,
+                                                             **dict(dataloader_args or {}))
+
+
+def _bins_table(dataset, module, columns: list[str], batch_size: int, device, verbose: bool) -> pd.DataFrame:
+    """Every bin of ``dataset`` with ``module``'s outputs on its inputs (``forward``'s arguments by
+    name: the network's, or the genome factors' position alone) as ``columns``."""
+    import inspect
+
+    from epizoo.prediction import predict
+    from epizoo.progress import progress
+
+    takes = [name for name in inspect.signature(module.forward).parameters]
     parts = []
     for batch in progress(dataset.batch_iter(batch_size=batch_size), quiet=not verbose,
                           total=-(-len(dataset) // batch_size), unit="batch"):
         ranges, inputs = batch["metadata"]["ranges"], batch["inputs"]
-        outputs = predict(network, {"position": inputs["position"]} if latent else inputs, batch_size=batch_size,
-                          device=device)
+        outputs = predict(module, {name: inputs[name] for name in takes}, batch_size=batch_size, device=device)
         parts.append(pd.concat([pd.DataFrame({"chrom": ranges["chr"], "start": ranges["start"], "end": ranges["end"],
                                               "region": batch["metadata"]["region"], "position": inputs["position"]}),
                                 pd.DataFrame(outputs.numpy(), columns=columns)], axis=1))

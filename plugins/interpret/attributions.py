@@ -318,11 +318,10 @@ def _layer_attributions(explained: torch.nn.Module, modules: list[torch.nn.Modul
     if method != "integrated_gradients":
         activations, gradients = _layer_gradients(explained, modules, batch, 1.0)
         return gradients if method == "saliency" else [a * g for a, g in zip(activations, gradients)]
-    from captum.attr._utils.approximation_methods import approximation_parameters
-
-    step_sizes, alphas = approximation_parameters("gausslegendre")
+    # Gauss-Legendre on [0, 1], captum's default rule for integrated gradients
+    nodes, weights = np.polynomial.legendre.leggauss(n_steps)
     total = None
-    for step, alpha in zip(step_sizes(n_steps), alphas(n_steps)):
+    for step, alpha in zip((weights / 2).tolist(), ((nodes + 1) / 2).tolist()):
         activations, gradients = _layer_gradients(explained, modules, batch, alpha)
         weighted = [step * g for g in gradients]
         total = weighted if total is None else [t + w for t, w in zip(total, weighted)]

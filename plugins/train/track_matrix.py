@@ -6,7 +6,7 @@ Each track is a file named ``<celltype>.<assay>[.anything]`` (the authors' demo 
 ``.npz`` holding one array), or a bigWig averaged over the 25-bp bins of the run's
 `epizoo.dataloaders.positions.PositionLayout` (NaN and uncovered bases count as 0). ``transform:
 arcsinh`` applies the paper's arcsinh (to Roadmap's -log10 p-values; the authors' arrays already
-are). The array lies under the cache, keyed by the files' checksums and the transform, so the
+are). The array lies under the cache, keyed by the files (path, size, time) and the transform, so the
 whole tensor is never held in memory: positions are rows, so a batch of nearby positions reads
 a few pages.
 """
@@ -22,11 +22,10 @@ import numpy as np
 
 from epizoo.atomic import atomic_path
 from epizoo.cache import cache_dir
+from epizoo.dataloaders.files import SIGNAL_TRANSFORMS
 from epizoo.dataloaders.positions import PositionLayout
-from epizoo.weights import sha256sum
 
 logger = logging.getLogger(__name__)
-TRANSFORMS = {"none": lambda values: values, "arcsinh": np.arcsinh}
 
 
 def track_name(path: str | Path) -> tuple[str, str]:
@@ -64,18 +63,26 @@ def load_tracks(paths: list[Path], layout: PositionLayout | None = None, transfo
         For two files of one track, tracks of different lengths, a bigWig without a layout, or a
         non-finite value, naming the file.
     """
-    if transform not in TRANSFORMS:
-        raise ValueError(f"data.transform must be one of {', '.join(TRANSFORMS)}, not {transform!r}")
+    if transform not in SIGNAL_TRANSFORMS:
+        raise ValueError(f"data.transform must be one of {', '.join(SIGNAL_TRANSFORMS)}, not {transform!r}")
     names = [".".join(track_name(p)) for p in paths]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise ValueError(f"more than one file of the track(s) {', '.join(twice)}: give each (cell type, assay) once")
-    key = hashlib.sha256(json.dumps([transform, [sha256sum(p) for p in paths],
+    key = hashlib.sha256(json.dumps([transform, [_stamp(p) for p in paths],
                                      None if layout is None else layout.digest()]).encode()).hexdigest()[:24]
     target = (cache or cache_dir()) / "tracks" / key / "matrix.npy"
     if not target.exists():
-        _build(target, paths, layout, TRANSFORMS[transform])
+        _build(target, paths, layout, SIGNAL_TRANSFORMS[transform])
     return TrackMatrix(names, np.load(target, mmap_mode="r"))
+
+
+def _stamp(path: Path) -> list:
+    """What identifies a track file for the cache without hashing it (gigabytes of bigWig, on every
+    run and rank): its absolute path, size and modification time. Provenance still names it by
+    checksum (the entry's config.yaml)."""
+    status = path.stat()
+    return [str(path.resolve()), status.st_size, status.st_mtime_ns]
 
 
 def _build(target: Path, paths: list[Path], layout: PositionLayout | None, transform) -> None:
@@ -115,13 +122,17 @@ def _read(path: Path, layout: PositionLayout | None) -> np.ndarray:
     raise ValueError(f"{path}: a track is .npy, .npz or a bigWig (.bw, .bigWig), not {suffix or 'no suffix'}")
 
 
-def _bigwig_bins(path: Path, layout: PositionLayout) -> np.ndarray:
-    """Mean signal of every bin of the layout (NaN and uncovered bases count as 0)."""
+def _bigwig_bins(path: Path, layout: PositionLayout, chunk: int = 40_000) -> np.ndarray:
+    """Mean signal of every bin of the layout (NaN and uncovered bases count as 0), read ``chunk``
+    bins at a time (a chromosome-long region is never read whole at 1 bp)."""
     from epizoo.dataloaders.tracks import BigWigTracks
 
     track = BigWigTracks([path], allow_missing=True)
     parts = []
     for chrom, start, n in zip(layout.chroms, layout.starts, layout.bins):
-        values = track.values(str(chrom), int(start), int(start + n * layout.bin_size))[:, 0]
-        parts.append(values.reshape(n, layout.bin_size).mean(axis=1))
+        for first in range(0, int(n), chunk):
+            bins = min(chunk, int(n) - first)
+            begin = int(start) + first * layout.bin_size
+            values = track.values(str(chrom), begin, begin + bins * layout.bin_size)[:, 0]
+            parts.append(values.reshape(bins, layout.bin_size).mean(axis=1))
     return np.concatenate(parts) if parts else np.zeros(0, np.float32)

@@ -18,11 +18,15 @@ ENCODE pilot regions, 3.4 billion over hg19.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-__all__ = ["Avocado", "DotProduct", "GenomeFactors", "StoredGenomeFactors", "SCALES", "table_rows"]
+if TYPE_CHECKING:
+    from epizoo.sharded import ShardedTables
+
+__all__ = ["Avocado", "DotProduct", "GenomeFactors", "StoredGenomeFactors", "PositionError", "SCALES", "table_rows"]
 
 #: the genome factors' scales, in 25-bp positions (25 bp, 250 bp, 5 kbp), and their tables' names
 SCALES = {"genome_25bp": 1, "genome_250bp": 10, "genome_5kbp": 200}
@@ -33,27 +37,8 @@ def table_rows(n_positions: int, scale: int) -> int:
     return n_positions if scale == 1 else n_positions // scale + 1
 
 
-def _check_positions(position: torch.Tensor, n_positions: int) -> None:
-    if position.numel() and (int(position.min()) < 0 or int(position.max()) >= n_positions):
-        bad = int(position.max()) if int(position.max()) >= n_positions else int(position.min())
-        raise IndexError(f"position {bad} is outside the model's genome factors (positions 0 to {n_positions - 1})")
-
-
-class GenomeFactors(nn.Module):
-    """Trainable factors of ``n_positions`` 25-bp positions at the scales of `SCALES` (a scale of
-    ``factors`` 0 has no table: ``(110, 0, 0)`` is a single-scale model)."""
-
-    def __init__(self, n_positions: int, factors: Sequence[int] = (25, 40, 45)) -> None:
-        super().__init__()
-        self.n_positions = n_positions
-        self.tables = nn.ModuleDict({name: nn.Embedding(table_rows(n_positions, SCALES[name]), size)
-                                     for name, size in _sizes(factors).items()})
-        for table in self.tables.values():
-            nn.init.uniform_(table.weight, -0.5, 0.5)
-
-    def forward(self, position: torch.Tensor) -> torch.Tensor:
-        _check_positions(position, self.n_positions)
-        return torch.cat([table(position // SCALES[name]) for name, table in self.tables.items()], dim=-1)
+class PositionError(ValueError):
+    """A position the model has no genome factors for (or whose factors the entry does not ship)."""
 
 
 def _sizes(factors: Sequence[int]) -> dict[str, int]:
@@ -63,13 +48,48 @@ def _sizes(factors: Sequence[int]) -> dict[str, int]:
     return {name: int(size) for name, size in zip(SCALES, factors) if size}
 
 
+class _ScaledTables(nn.Module):
+    """Factors of ``n_positions`` 25-bp positions at the scales of `SCALES` (``tables``: one module
+    per scale that has factors, mapping rows to their factors), concatenated 25 bp first."""
+
+    tables: nn.ModuleDict
+
+    def __init__(self, n_positions: int) -> None:
+        super().__init__()
+        self.n_positions = n_positions
+
+    def forward(self, position: torch.Tensor) -> torch.Tensor:
+        self._check(position)
+        return torch.cat([table(position // SCALES[name]) for name, table in self.tables.items()], dim=-1)
+
+    def _check(self, position: torch.Tensor) -> None:
+        if not position.numel():
+            return
+        low, high = (int(v) for v in torch.aminmax(position))  # one synchronisation on a GPU
+        if low < 0 or high >= self.n_positions:
+            raise PositionError(f"position {high if high >= self.n_positions else low} is outside the model's "
+                                f"genome factors (positions 0 to {self.n_positions - 1})")
+
+
+class GenomeFactors(_ScaledTables):
+    """Trainable genome factors (a scale of ``factors`` 0 has no table: ``(110, 0, 0)`` is a
+    single-scale model), initialised uniform in [-0.5, 0.5]."""
+
+    def __init__(self, n_positions: int, factors: Sequence[int] = (25, 40, 45)) -> None:
+        super().__init__(n_positions)
+        self.tables = nn.ModuleDict({name: nn.Embedding(table_rows(n_positions, SCALES[name]), size)
+                                     for name, size in _sizes(factors).items()})
+        for table in self.tables.values():
+            nn.init.uniform_(table.weight, -0.5, 0.5)
+
+
 class StoredTable(nn.Module):
     """Rows of one table of an `epizoo.sharded.ShardedTables` (attached after construction), as a
     module, so that attributions can hook each scale's output as they hook an embedding's."""
 
-    def __init__(self, name: str, dim: int) -> None:
+    def __init__(self, name: str, embedding_dim: int) -> None:
         super().__init__()
-        self.name, self.dim, self.store = name, dim, None
+        self.name, self.embedding_dim, self.store = name, embedding_dim, None
 
     def forward(self, rows: torch.Tensor) -> torch.Tensor:
         if self.store is None:
@@ -78,26 +98,45 @@ class StoredTable(nn.Module):
         return self.store.rows(self.name, rows).to(rows.device)
 
 
-class StoredGenomeFactors(nn.Module):
-    """The genome factors of a zoo entry, read from its shards (`attach`)."""
+class StoredGenomeFactors(_ScaledTables):
+    """The genome factors of a zoo entry, read from its shards (`attach`); an entry that ships a
+    subset of them (``metadata.stored`` of the shards' manifest) refuses positions outside it."""
 
     def __init__(self, n_positions: int, factors: Sequence[int] = (25, 40, 45)) -> None:
-        super().__init__()
-        self.n_positions = n_positions
+        super().__init__(n_positions)
         self.tables = nn.ModuleDict({name: StoredTable(name, size) for name, size in _sizes(factors).items()})
+        self.stored: tuple[int, int] | None = None
+        self.regenerate = ""
 
-    def forward(self, position: torch.Tensor) -> torch.Tensor:
-        _check_positions(position, self.n_positions)
-        return torch.cat([table(position // SCALES[name]) for name, table in self.tables.items()], dim=-1)
-
-    def attach(self, tables) -> None:
+    def attach(self, tables: ShardedTables) -> None:
         """Serve the factors from ``tables`` (an `epizoo.sharded.ShardedTables`)."""
         for name, table in self.tables.items():
             expected = table_rows(self.n_positions, SCALES[name])
-            if name not in tables.tables or tables.n_rows(name) != expected or tables.tables[name]["dim"] != table.dim:
-                raise ValueError(f"{tables.manifest}: its table {name} is not the {expected} x {table.dim} that "
-                                 f"the model's {self.n_positions} positions need")
+            if name not in tables.tables or tables.n_rows(name) != expected or \
+                    tables.tables[name]["dim"] != table.embedding_dim:
+                raise ValueError(f"{tables.manifest}: its table {name} is not the {expected} x {table.embedding_dim} "
+                                 f"that the model's {self.n_positions} positions need")
             table.store = tables
+        self.stored = tuple(tables.metadata.get("stored") or (0, self.n_positions))
+        self.regenerate = tables.metadata.get("regenerate", "")
+
+    def _check(self, position: torch.Tensor) -> None:
+        super()._check(position)
+        first, stop = self.stored or (0, self.n_positions)
+        if position.numel() and (first, stop) != (0, self.n_positions):
+            low, high = (int(v) for v in torch.aminmax(position))
+            if low < first or high >= stop:
+                raise PositionError(f"position {low if low < first else high}'s genome factors are not shipped with "
+                                    f"this entry: it stores positions {first} to {stop - 1} of {self.n_positions}. Fix: "
+                                    f"keep to them, or regenerate the whole entry ({self.regenerate or 'see its README'})")
+
+
+def genome_module(n_positions: int, factors: Sequence[int], genome: str) -> _ScaledTables:
+    """The genome factors of an architecture: trainable (``"parameters"``) or an entry's (``"stored"``)."""
+    kinds = {"parameters": GenomeFactors, "stored": StoredGenomeFactors}
+    if genome not in kinds:
+        raise ValueError(f"genome must be one of {', '.join(kinds)}, not {genome!r}")
+    return kinds[genome](n_positions, factors)
 
 
 class Avocado(nn.Module):
@@ -124,14 +163,12 @@ class Avocado(nn.Module):
                  assay_factors: int = 256, genome_factors: Sequence[int] = (25, 40, 45), n_layers: int = 2,
                  n_nodes: int = 2048, dropout: float = 0.0, genome: str = "parameters") -> None:
         super().__init__()
-        if genome not in ("parameters", "stored"):
-            raise ValueError(f"genome must be 'parameters' or 'stored', not {genome!r}")
         self.celltype_embedding = nn.Embedding(n_celltypes, celltype_factors)
         self.assay_embedding = nn.Embedding(n_assays, assay_factors)
         for table in (self.celltype_embedding, self.assay_embedding):
             nn.init.uniform_(table.weight, -0.5, 0.5)
         factors = tuple(genome_factors)
-        self.genome = (GenomeFactors if genome == "parameters" else StoredGenomeFactors)(n_positions, factors)
+        self.genome = genome_module(n_positions, factors, genome)
         layers: list[nn.Module] = []
         width = celltype_factors + assay_factors + sum(factors)
         for _ in range(n_layers):
@@ -167,8 +204,7 @@ class DotProduct(nn.Module):
         self.assay_embedding = nn.Embedding(n_assays, factors + 1)
         for table in (self.celltype_embedding, self.assay_embedding):
             nn.init.uniform_(table.weight, -0.5, 0.5)
-        sizes = (factors + 1, 0, 0)
-        self.genome = GenomeFactors(n_positions, sizes) if genome == "parameters" else StoredGenomeFactors(n_positions, sizes)
+        self.genome = genome_module(n_positions, (factors + 1, 0, 0), genome)
 
     def forward(self, celltype: torch.Tensor, assay: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
         c, a, g = self.celltype_embedding(celltype), self.assay_embedding(assay), self.genome(position)

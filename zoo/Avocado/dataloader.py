@@ -19,18 +19,9 @@ import numpy as np
 from kipoi.data import Dataset
 
 from epizoo.dataloaders.descriptions import OwnDescription
-from epizoo.dataloaders.files import sample
+from epizoo.dataloaders.files import read_names, sample
 from epizoo.dataloaders.intervals import read_bed
 from epizoo.dataloaders.positions import PositionLayout
-
-
-def read_names(path: str | Path) -> list[str]:
-    """Names one per line (blank lines and ``#`` comments ignored), each once."""
-    names = [line.split("#")[0].strip() for line in Path(path).read_text().splitlines()]
-    names = [name for name in names if name]
-    if not names or len(set(names)) != len(names):
-        raise ValueError(f"{path}: expected one name per line, each once")
-    return names
 
 
 def name_index(name: str, names: list[str], what: str, path: str | Path) -> int:
@@ -64,8 +55,7 @@ class AvocadoBins(OwnDescription, Dataset):
     def __init__(self, intervals_file: str | Path, celltype: str | None = None, assay: str | None = None,
                  celltypes_file: str | Path | None = None, assays_file: str | Path | None = None,
                  layout_file: str | Path | None = None) -> None:
-        layout_file = self._default(layout_file, "layout.bed", "layout_file")
-        self.layout = PositionLayout.from_bed(layout_file)
+        self.layout = self._layout(layout_file)
         self.intervals_file = Path(intervals_file)
         regions = read_bed(intervals_file)
         per_region = self.layout.positions(regions, str(intervals_file))
@@ -80,6 +70,17 @@ class AvocadoBins(OwnDescription, Dataset):
                                               ("assay", assay, assays_file, "assays.txt")):
                 path = self._default(file, default, f"{key}s_file")
                 self.indices[key] = name_index(str(value), read_names(path), key.replace("celltype", "cell type"), path)
+
+    def _layout(self, given: str | Path | None) -> PositionLayout:
+        """The layout given (it must have as many bins as the entry's own), or the entry's."""
+        layout = PositionLayout.from_bed(self._default(given, "layout.bed", "layout_file"))
+        own = self.entry_dir / "layout.bed" if self.entry_dir is not None else None
+        if given is not None and own is not None and own.is_file():
+            expected = PositionLayout.from_bed(own).n_positions
+            if layout.n_positions != expected:
+                raise ValueError(f"{given} has {layout.n_positions} bins of 25 bp, the model {expected} positions: give "
+                                 "the BED of the regions it was fitted on, in the order of its positions")
+        return layout
 
     def _default(self, given: str | Path | None, name: str, argument: str) -> Path:
         if given is not None:

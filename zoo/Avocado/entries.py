@@ -22,16 +22,38 @@ SHARD_POSITIONS = 64_000
 
 def write_genome_factors(folder: Path, tables: dict, n_positions: int, positions: tuple[int, int] | None = None,
                          dtype: torch.dtype = torch.float32, metadata: dict | None = None) -> str:
-    """Write the genome tables (name -> rows, any array that slices) as shards of `SHARD_POSITIONS`
-    positions, each holding its positions' rows at every scale, of all positions or of the
-    ``(first, stop)`` ``positions`` only; return the manifest's sha256."""
+    """Write Avocado's genome tables as shards of `SHARD_POSITIONS` positions, each holding its
+    positions' rows at every scale.
+
+    Parameters
+    ----------
+    folder
+        The shards' folder (``genome_factors/`` of an entry).
+    tables
+        Table name (`SCALES`) -> its rows: any 2-D array that slices (a tensor, an h5py dataset).
+    n_positions
+        The model's positions.
+    positions
+        ``(first, stop)``: store only the shards that hold these positions (whole shards: the
+        manifest's ``metadata.stored`` says which positions are stored). Default: all.
+    dtype, metadata
+        The stored precision, and more metadata for the manifest.
+
+    Returns
+    -------
+    str
+        The manifest's sha256.
+    """
     first, stop = positions or (0, n_positions)
+    starts = range(first - first % SHARD_POSITIONS, stop, SHARD_POSITIONS)
     blocks = []
-    for a in range(first - first % SHARD_POSITIONS, stop, SHARD_POSITIONS):
+    for a in starts:
         b = min(a + SHARD_POSITIONS, n_positions)
         blocks.append({name: (a // scale, b // scale if b < n_positions else table_rows(n_positions, scale))
                        for name, scale in SCALES.items() if name in tables})
-    return write_sharded(folder, tables, blocks, dtype, {"n_positions": n_positions, **(metadata or {})})
+    stored = [starts[0], min(starts[-1] + SHARD_POSITIONS, n_positions)] if len(starts) else [0, 0]
+    return write_sharded(folder, tables, blocks, dtype, {"n_positions": n_positions, "stored": stored,
+                                                         **(metadata or {})})
 
 
 def write_entry_files(folder: Path, layout: PositionLayout, names: dict[str, list[str]]) -> dict[str, Path]:

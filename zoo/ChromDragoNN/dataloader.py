@@ -20,6 +20,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 from epizoo.dataloaders.descriptions import describe
+from epizoo.dataloaders.files import SIGNAL_TRANSFORMS, read_names
 from epizoo.dataloaders.genome import Genome
 from epizoo.dataloaders.interval_dataset import IntervalDataset
 from epizoo.dataloaders.tracks import BigWigTracks
@@ -28,22 +29,10 @@ from .architecture import SEQ_LEN
 
 #: the 50 bp at a window's centre that carry its bin's mean accessibility
 MEAN_SPAN = 50
-TRANSFORMS = {"arcsinh": np.arcsinh, "log1p": np.log1p, "none": lambda values: values}
-
-
-def read_tf_list(path: str | Path) -> list[str]:
-    """The model's TFs, one name per line (blank lines and ``#`` comments ignored)."""
-    names = [line.split("#")[0].strip() for line in Path(path).read_text().splitlines()]
-    names = [name for name in names if name]
-    if not names or len(set(names)) != len(names):
-        raise ValueError(f"{path}: expected one TF name per line, each once")
-    return names
-
-
 def cell_expression(expression_file: str | Path, cell_type: str, tfs: list[str], transform: str = "arcsinh") -> np.ndarray:
     """``cell_type``'s expression of ``tfs``, in that order, transformed: float32 ``(len(tfs),)``."""
-    if transform not in TRANSFORMS:
-        raise ValueError(f"expression_transform must be one of {', '.join(TRANSFORMS)}, not {transform!r}")
+    if transform not in SIGNAL_TRANSFORMS:
+        raise ValueError(f"expression_transform must be one of {', '.join(SIGNAL_TRANSFORMS)}, not {transform!r}")
     table = pd.read_csv(expression_file, sep="\t", index_col=0)
     if cell_type not in table.columns:
         raise KeyError(f"{expression_file} has no column {cell_type!r}; its cell types: "
@@ -59,7 +48,7 @@ def cell_expression(expression_file: str | Path, cell_type: str, tfs: list[str],
         bad = [tf for tf, v in zip(tfs, values) if not np.isfinite(v) or v < 0][:10]
         raise ValueError(f"{expression_file}, column {cell_type}: expression must be finite and >= 0 (TPM); "
                          f"not so for {', '.join(bad)}")
-    return TRANSFORMS[transform](values).astype(np.float32)
+    return SIGNAL_TRANSFORMS[transform](values).astype(np.float32)
 
 
 class SequenceBins(IntervalDataset):
@@ -112,7 +101,7 @@ class CellTypeBins(IntervalDataset):
                  mean_accessibility_file: str | Path | None = None, expression_transform: str = "arcsinh") -> None:
         tfs_file = tfs_file or self._entry_file("tfs.txt", required=True)
         mean_accessibility_file = mean_accessibility_file or self._entry_file("mean_accessibility.bw")
-        expression = cell_expression(expression_file, str(cell_type), read_tf_list(tfs_file), expression_transform)
+        expression = cell_expression(expression_file, str(cell_type), read_names(tfs_file), expression_transform)
         super().__init__(intervals_file, fasta_file, width=self.seq_len, n_value=0.0, dtype=np.float32,
                          cell_features=expression, feature_input="expression")
         self.cell_type = str(cell_type)

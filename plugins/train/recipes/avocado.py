@@ -14,12 +14,14 @@ rest being the shared trainer:
   sequential`` batches of consecutive positions [C ``sequential_data_generator``, the authors'
   default]. On the pilot tracks (2 x 256 ReLU, lr 0.01) sequential batches, each a 1-Mb stretch,
   made the fit oscillate (validation MSE 0.168 after 6 epochs, 0.203 after 8), permuted ones fell
-  steadily (0.135 after 6, 0.108 after 10).
+  steadily (0.135 after 6, 0.108 after 10). Under DDP each rank takes every n-th position of the
+  epoch, so sequential batches are no longer contiguous there.
 * ``model.fit``: ``all`` trains everything (phase 1, on the pilot regions) [P §4.4];
   ``positions`` starts from ``model.pretrained`` and fits genome factors for the tracks' positions
   with the network, cell-type and assay factors frozen (phase 2, per chromosome; what the authors'
   package lacks, its issue #7); ``celltypes`` / ``assays`` fit the factors of the tracks' new cell
-  types / assays with everything else frozen [C ``fit_celltypes``, ``fit_assays``].
+  types / assays with everything else frozen [C ``fit_celltypes``, ``fit_assays``]. These take the
+  network and its sizes from the pre-trained entry (the run's other ``model`` keys do not apply).
 * training: MSE, Adam (beta 0.9, 0.999), batches of 40,000 [C], no early stopping [P §4.4: models
   converge in under 200 epochs without over-fitting]. The learning rate is 0.01 in the text and
   the Keras default 0.001 in the code (spec §3); the default is the text's: on the pilot tracks
@@ -38,15 +40,15 @@ import numpy as np
 import pandas as pd
 import torch
 
+from epizoo.dataloaders.files import SIGNAL_TRANSFORMS, read_names
 from epizoo.dataloaders.positions import PositionLayout
 from epizoo.zoo.Avocado.architecture import SCALES
-from epizoo.zoo.Avocado.dataloader import read_names
 from epizoo.zoo.Avocado.entries import dataloader_yaml, write_entry_files, write_genome_factors
 
 from ..config import ConfigError, RunConfig, TrainingConfig
 from ..data import IndexBatches, Samples
 from ..samplers import random_stream
-from ..track_matrix import TRANSFORMS, TrackMatrix, load_tracks
+from ..track_matrix import TrackMatrix, load_tracks
 from . import Prepared, Recipe
 
 PAPER = ("Schreiber, Durham, Bilmes & Noble 2020, Genome Biology 21:81, https://doi.org/10.1186/s13059-020-01977-6")
@@ -70,8 +72,8 @@ class AvocadoData:
     def __post_init__(self) -> None:
         if not self.tracks:
             raise ConfigError("data.tracks: give the observed tracks, one file each")
-        if self.transform not in TRANSFORMS:
-            raise ConfigError(f"data.transform must be one of {', '.join(TRANSFORMS)}, not {self.transform!r}")
+        if self.transform not in SIGNAL_TRANSFORMS:
+            raise ConfigError(f"data.transform must be one of {', '.join(SIGNAL_TRANSFORMS)}, not {self.transform!r}")
         if self.order not in ("sequential", "permuted") or self.eval_every < 1:
             raise ConfigError("data.order must be sequential or permuted, and data.eval_every at least 1")
         if set(self.valid_tracks) & set(self.test_tracks):
@@ -140,7 +142,7 @@ class AvocadoRecipe(Recipe):
         data, model = run.data, run.model
         self._layout = PositionLayout.from_bed(data.layout) if data.layout else None
         matrix = load_tracks(list(data.tracks), self._layout, data.transform)
-        start = _Start.read(model.pretrained) if model.pretrained else None
+        start = _Pretrained.read(model.pretrained) if model.pretrained else None
         self._names = _axis_names(matrix, model, start)
         if self._layout is None:
             self._layout = PositionLayout.indices(matrix.n_positions)
@@ -152,7 +154,8 @@ class AvocadoRecipe(Recipe):
         self._files = write_entry_files(_cache_folder(self._layout, self._names), self._layout, self._names)
         roles = _track_roles(matrix, data, self._names)
         table = _track_table(matrix, self._names)
-        config = _model_config(model, self._names, matrix.n_positions)
+        config = (start.model_config(self._names, matrix.n_positions) if start
+                  else _model_config(model, self._names, matrix.n_positions))
         targets = MatrixTargets(matrix.values)
         every = np.arange(0, matrix.n_positions, data.eval_every)
         valid = (_pairs(every, roles["valid"], table) if len(roles["valid"])
@@ -165,7 +168,7 @@ class AvocadoRecipe(Recipe):
             description={"tracks": matrix.names, "roles": {k: [matrix.names[i] for i in v] for k, v in roles.items()},
                          "n_positions": matrix.n_positions, **self._names},
             initialise=None if start is None else lambda network: start.initialise(network, model.fit),
-            architecture=ARCHITECTURES[model.architecture],
+            architecture=start.architecture if start else ARCHITECTURES[model.architecture],
             batches=lambda samples, batch_size: IndexBatches(samples, batch_size, INPUTS),
         )
 
@@ -203,7 +206,7 @@ INPUT_SCHEMA = {
 }
 
 
-def _axis_names(matrix: TrackMatrix, model: AvocadoModel, start: "_Start | None") -> dict[str, list[str]]:
+def _axis_names(matrix: TrackMatrix, model: AvocadoModel, start: "_Pretrained | None") -> dict[str, list[str]]:
     """The cell types and assays of the model, in table order: the pre-trained entry's, then the
     new ones that ``model.fit`` celltypes / assays adds (sorted, as the authors' code)."""
     found = {"celltypes": sorted({n.split(".")[0] for n in matrix.names}),
@@ -285,13 +288,22 @@ def _cache_folder(layout: PositionLayout, names: dict) -> Path:
     return cache_dir() / "avocado" / digest.hexdigest()[:16]
 
 
+def _shape(config: dict) -> str:
+    """The network's sizes, in words."""
+    if "factors" in config:
+        return f"a dot product of {config['factors']} factors per axis"
+    dropout = f", dropout {config['dropout']:g}" if config.get("dropout") else ""
+    return (f"{config['celltype_factors']} cell-type, {config['assay_factors']} assay and "
+            f"{'/'.join(map(str, config['genome_factors']))} genome factors, {config['n_layers']} x "
+            f"{config['n_nodes']} ReLU{dropout}")
+
+
 def _entry_texts(run: RunConfig, prepared: Prepared, test_metrics: dict[str, float]) -> dict[str, str]:
+    """The entry's ``name``, ``doc``, ``trained_on`` and ``training_procedure``."""
     data, model, training, described = run.data, run.model, run.training, prepared.description
     roles = described["roles"]
     summary = ", ".join(f"{k} {test_metrics[k]:.3f}" for k in ("mse", "pearson") if k in test_metrics)
-    shape = (f"{model.celltype_factors} cell-type, {model.assay_factors} assay and "
-             f"{'/'.join(map(str, model.genome_factors))} genome factors, {model.n_layers} x {model.n_nodes} ReLU"
-             if model.architecture == "avocado" else f"a dot product of {model.factors} factors per axis")
+    shape = _shape(prepared.model_config)
     fit = {"all": "every parameter", "positions": "the genome factors (network and cell-type/assay factors frozen)",
            "celltypes": "the new cell types' factors (the rest frozen)",
            "assays": "the new assays' factors (the rest frozen)"}[model.fit]
@@ -313,11 +325,14 @@ def _entry_texts(run: RunConfig, prepared: Prepared, test_metrics: dict[str, flo
 
 
 @dataclass
-class _Start:
-    """The pre-trained entry that ``model.fit`` positions / celltypes / assays starts from."""
+class _Pretrained:
+    """The entry that ``model.fit`` positions / celltypes / assays starts from: its network (genome
+    factors attached), architecture, configuration and names."""
 
     entry: Path
     network: torch.nn.Module
+    architecture: str
+    config: dict
     names: dict[str, list[str]]
 
     @property
@@ -325,29 +340,32 @@ class _Start:
         return self.network.genome.n_positions
 
     @classmethod
-    def read(cls, entry: Path) -> "_Start":
+    def read(cls, entry: Path) -> "_Pretrained":
         from epizoo.kipoi_model import load_entry
+        from epizoo.registry import model_yaml
 
         if not (Path(entry) / "model.yaml").is_file():
             raise ConfigError(f"model.pretrained: {entry} is not a zoo entry folder (no model.yaml)")
-        network, _ = load_entry(entry)
+        network, metadata = load_entry(entry)
         names = {axis: read_names(Path(entry) / f"{axis}.txt") for axis in ("celltypes", "assays")}
-        return cls(Path(entry), network, names)
+        return cls(Path(entry), network, model_yaml(entry)["args"]["architecture"], dict(metadata["config"]), names)
+
+    def model_config(self, names: dict[str, list[str]], n_positions: int) -> dict:
+        """The pre-trained network's configuration with the run's tables' sizes, its genome trainable
+        (the run's ``model`` sizes are not used: the network is the pre-trained one)."""
+        return {**self.config, "n_celltypes": len(names["celltypes"]), "n_assays": len(names["assays"]),
+                "n_positions": n_positions, "genome": "parameters"}
 
     def initialise(self, network: torch.nn.Module, fit: str) -> None:
         """Copy the pre-trained factors and network into ``network`` and freeze all but what ``fit`` fits."""
-        mine = self.network.state_dict()
         target = network.state_dict()
-        for key, value in mine.items():
-            if key in target and not key.startswith("genome."):
-                rows = min(len(value), len(target[key])) if value.ndim else None
-                target[key][:rows] = value[:rows] if rows is not None else value
+        for key, value in self.network.state_dict().items():
+            target[key][:len(value)] = value  # the factor tables of new cell types / assays have more rows
         if fit != "positions":  # the same positions: their factors too
             for name, table in network.genome.tables.items():
-                table.weight.data.copy_(self.network.genome.tables[name].store.table(name))
+                target[f"genome.tables.{name}.weight"] = self.network.genome.tables[name].store.table(name)
         network.load_state_dict(target)
-        for parameter in network.parameters():
-            parameter.requires_grad_(False)
+        network.requires_grad_(False)
         if fit == "positions":
             network.genome.requires_grad_(True)
             return

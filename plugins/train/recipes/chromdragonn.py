@@ -39,6 +39,7 @@ from epizoo.zoo.ChromDragoNN.architecture import SEQ_LEN
 
 from epizoo.atomic import write_text
 from epizoo.cache import cache_dir
+from epizoo.dataloaders.files import SIGNAL_TRANSFORMS, read_names
 from epizoo.dataloaders.genome import Genome
 from epizoo.entry_writing import render_template
 from epizoo.kipoi_model import load_entry
@@ -84,8 +85,8 @@ class ChromDragoNNData:
             raise ConfigError("data.valid_cells and data.test_cells: name the held-out cell types (§3.1)")
         if set(self.valid_cells) & set(self.test_cells):
             raise ConfigError("data.valid_cells and data.test_cells overlap")
-        if self.expression_transform not in cd_dataloader.TRANSFORMS:
-            raise ConfigError(f"data.expression_transform must be one of {', '.join(cd_dataloader.TRANSFORMS)}")
+        if self.expression_transform not in SIGNAL_TRANSFORMS:
+            raise ConfigError(f"data.expression_transform must be one of {', '.join(SIGNAL_TRANSFORMS)}")
         if not 0 < self.positive_fraction < 1 or self.eval_every < 1:
             raise ConfigError("data.positive_fraction must lie in (0, 1) and data.eval_every be at least 1")
 
@@ -208,7 +209,7 @@ class ChromDragoNNRecipe(Recipe):
         batch = run.training.batch_size
         evaluation = {role: _pairs(labels, bins[::data.eval_every], [source[c] for c in cells[role]])
                       for role in ("valid", "test")}
-        tfs = cd_dataloader.read_tf_list(self._files["tfs"])
+        tfs = read_names(self._files["tfs"])
         self._examples = _example_files(data, genome, labels, bins, self._files["tfs"].parent, tfs)
         pretrained = _Pretrained.read(model.pretrained, model) if model.pretrained else None
         return Prepared(
@@ -229,7 +230,7 @@ class ChromDragoNNRecipe(Recipe):
         )
 
     def entry_info(self, run: RunConfig, prepared: Prepared, test_metrics: dict[str, float]) -> dict:
-        tfs = cd_dataloader.read_tf_list(self._files["tfs"]) if run.model.stage == 2 else []
+        tfs = read_names(self._files["tfs"]) if run.model.stage == 2 else []
         return {**_entry_texts(run, prepared, test_metrics), **_entry_schema(run, prepared, tfs),
                 "tags": ["DNA accessibility", "DNase-seq", "cell-type generalisation"],
                 "cite_as": "https://doi.org/10.1093/bioinformatics/btz352",
