@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -169,3 +169,33 @@ class BigWigTracks:
             )
         warnings.warn(f"{problem}; reading the missing signal as zeros (allow_missing_tracks=True)",
                       MissingTrackWarning, stacklevel=2)
+
+
+def write_bigwig(path: str | Path, chrom_sizes: Mapping[str, int],
+                 intervals: Mapping[str, tuple[Sequence[int], Sequence[int], Sequence[float]]],
+                 max_zooms: int = 10) -> Path:
+    """Write a bigWig (atomically) of ``intervals``: chromosome -> ``(starts, ends, values)``,
+    sorted and disjoint, each chromosome of ``chrom_sizes`` in the header in its order.
+
+    Parameters
+    ----------
+    path
+        The bigWig to write.
+    chrom_sizes
+        The header's chromosomes and lengths.
+    intervals
+        Per chromosome, its intervals' starts, ends and values, in order.
+    max_zooms
+        Zoom levels (pyBigWig's default 10).
+    """
+    from epizoo.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        handle = pyBigWig.open(str(tmp), "w")
+        try:
+            handle.addHeader(list(chrom_sizes.items()), maxZooms=max_zooms)
+            for chrom, (starts, ends, values) in intervals.items():
+                handle.addEntries([chrom] * len(starts), starts, ends=ends, values=values)
+        finally:
+            handle.close()
+    return Path(path)

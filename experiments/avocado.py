@@ -81,6 +81,7 @@ def held_out(fold: int) -> list[str]:
 
 
 def track_file(track: str) -> Path:
+    """The pilot array of a track (``celltype.assay``)."""
     return DATA / "pilot" / f"{track}.pilot.arcsinh.npz"
 
 
@@ -120,6 +121,7 @@ def run_config(out: Path, fold: int, architecture: str, args) -> Path:
 
 
 def train_run(out: Path, fold: int, architecture: str, args) -> Path:
+    """The entry of one cross-validation run, trained unless it is already there."""
     from epizoo.plugins.train.runs import load_config
     from epizoo.plugins.train.trainer import train
 
@@ -170,6 +172,7 @@ def cross_validation(out: Path, args) -> pd.DataFrame:
 
 
 def summary(table: pd.DataFrame, args) -> str:
+    """The cross-validation's table: means over the held-out tracks, wins and paired t-tests."""
     from scipy.stats import ttest_rel
 
     metrics = ("mse", "mse_1obs", "mse_1imp", "pearson")
@@ -283,6 +286,7 @@ def _fold_ap(features: np.ndarray, labels: np.ndarray, parts: list[np.ndarray], 
 
 
 def downstream_summary(table: pd.DataFrame) -> str:
+    """The downstream table: mean AP per task and feature set, with Avocado's paired comparisons."""
     from scipy.stats import ttest_rel
 
     lines = ["Downstream tasks (`python experiments/avocado.py downstream`): mean average precision over 20 folds "
@@ -371,8 +375,10 @@ def publish(run: Path, target: Path, positions: tuple[int, int] | None, dtype: s
 
 def model_card(name: str, entry: Path, metrics: dict, positions: tuple[int, int], n: int, dtype: str,
                regenerate: str) -> str:
+    """The entry's README: what it is, its data, training, held-out metrics, the factors shipped, use."""
     spec = yaml.safe_load((entry / "model.yaml").read_text())
     info = spec["info"]
+    every = yaml.safe_load((entry / "config.yaml").read_text())["data"]["eval_every"]
     return f"""# Avocado/{name}
 
 {info['doc']}
@@ -382,7 +388,7 @@ def model_card(name: str, entry: Path, metrics: dict, positions: tuple[int, int]
 ## Training
 {info['training_procedure']}
 
-## Held-out metrics (whole tracks never seen in training, every 20th position)
+## Held-out metrics (whole tracks never seen in training, every {every}th position)
 | metric | value |
 |---|---|
 """ + "\n".join(f"| {k} | {v:.4f} |" for k, v in metrics.items() if "/" not in k) + f"""
@@ -391,7 +397,7 @@ def model_card(name: str, entry: Path, metrics: dict, positions: tuple[int, int]
 The entry ships the genome factors of its positions {positions[0]:,} to {positions[1]:,} (of {n:,}) in {dtype}, to
 keep the repository small (the network predicts from them in float32; its `kipoi test` expectations are those
 of the stored factors); a position outside them is an error naming the subset. Regenerate the trained entry,
-every factor in float32, with `{regenerate}` (about 20 min on 2 CPU cores).
+every factor in float32, with `{regenerate}` (about 10 min on 2 CPU cores).
 
 ## Use
 ```bash
@@ -401,9 +407,11 @@ epizoo impute zoo/Avocado/{name} --regions regions.bed --latent --out factors.ts
 kipoi predict zoo/Avocado/{name} --source dir -o preds.tsv --dataloader_args '{{"intervals_file": "regions.bed",
   "celltype": "E116", "assay": "H3K4me1"}}'
 ```
-`regions.bed` is in the entry's index layout (`positions 0 1600000` is positions 0 to 63,999); with a BED of
-the ENCODE pilot regions in the arrays' order, `--dataloader-args '{{"layout_file": "pilot.bed"}}'` maps hg19
-coordinates.
+`regions.bed` is in the coordinates of the entry's `layout.bed`: the pseudo-chromosome `positions` of the
+pilot arrays, 25 bp per array position (`positions 0 25000` is the arrays' first 1,000 positions), of which the
+entry holds the stretches listed there. The arrays concatenate the ENCODE pilot regions of hg19 in order: with
+those regions' coordinates, the same stretches in hg19 make a layout that `--dataloader-args '{{"layout_file":
+"stretches.hg19.bed"}}'` takes, and then regions are given in hg19.
 
 ## Limitations
 Five cell types and five marks: the cell-type and assay factors know only these, and the network is far

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyBigWig
 import pysam
 
 from epizoo.atomic import atomic_path
 from epizoo.dataloaders.motifs import Motif
+from epizoo.dataloaders.tracks import write_bigwig
 from epizoo.weights import file_record
 
 from . import atac as atac_rules
@@ -56,15 +56,8 @@ def write_all(
 
 def _write_bigwig(path: Path, chrom_sizes: dict[str, int], values: dict[str, np.ndarray]) -> None:
     """A bigWig of per-base float values, one run-length-encoded entry per constant run."""
-    with atomic_path(path) as tmp:
-        handle = pyBigWig.open(str(tmp), "w")
-        try:
-            handle.addHeader(list(chrom_sizes.items()), maxZooms=_BIGWIG_ZOOMS)
-            for chrom, track in values.items():
-                starts, ends, run_values = _runs(track.astype(np.float32))
-                handle.addEntries([chrom] * len(starts), starts, ends=ends, values=run_values)
-        finally:
-            handle.close()
+    write_bigwig(path, chrom_sizes, {chrom: _runs(track.astype(np.float32)) for chrom, track in values.items()},
+                 max_zooms=_BIGWIG_ZOOMS)
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     elif not (args.celltype and args.assay):
         raise ValueError("give --celltype and --assay (the track to impute), or --latent (the genome factors)")
     elif args.attributions:
-        table = factor_attributions(args.entry, args.regions, args.celltype, args.assay, extra, device=args.device)
+        table = factor_attributions(args.entry, args.regions, args.celltype, args.assay, extra,
+                                    batch_size=min(args.batch_size, 4_096), device=args.device)
     else:
         table = impute(args.entry, args.regions, args.celltype, args.assay, extra, **options)
     if bigwig:

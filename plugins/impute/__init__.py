@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from epizoo.atomic import atomic_path
 
 
 def impute(entry: str | Path, intervals_file: str | Path, celltype: str, assay: str,
@@ -126,15 +125,16 @@ def _bins_table(dataset, module, columns: list[str], batch_size: int, device, ve
 
 
 def write_bigwig(path: str | Path, bins: pd.DataFrame, chrom_sizes: Mapping[str, int], column: str = "value") -> Path:
-    """Write one value per bin as a bigWig (atomically). Bins that several regions share are
-    written once; the header lists ``chrom_sizes`` in their order.
+    """Write one value per bin (``chrom, start, end`` and ``column`` of `impute`'s table) as a
+    bigWig (atomically). Bins that several regions share are written once; the header lists
+    ``chrom_sizes`` in their order.
 
     Raises
     ------
     ValueError
         For a bin on a chromosome that ``chrom_sizes`` lacks, or past its end.
     """
-    import pyBigWig
+    from epizoo.dataloaders.tracks import write_bigwig as write_intervals
 
     order = {chrom: k for k, chrom in enumerate(chrom_sizes)}
     unknown = sorted(set(bins["chrom"]) - set(order))
@@ -145,14 +145,7 @@ def write_bigwig(path: str | Path, bins: pd.DataFrame, chrom_sizes: Mapping[str,
     if len(past):
         raise ValueError(f"bin {past.iloc[0]['chrom']}:{past.iloc[0]['start']}-{past.iloc[0]['end']} lies past its "
                          "chromosome's end")
-    with atomic_path(path) as tmp:
-        handle = pyBigWig.open(str(tmp), "w")
-        try:
-            handle.addHeader([(str(c), int(n)) for c, n in chrom_sizes.items()])
-            for _, part in rows.groupby("_order", sort=True):
-                handle.addEntries(part["chrom"].astype(str).tolist(), part["start"].to_numpy(np.int64).tolist(),
-                                  ends=part["end"].to_numpy(np.int64).tolist(),
-                                  values=part[column].to_numpy(np.float64).tolist())
-        finally:
-            handle.close()
-    return Path(path)
+    intervals = {str(chrom): (part["start"].to_numpy(np.int64).tolist(), part["end"].to_numpy(np.int64).tolist(),
+                              part[column].to_numpy(np.float64).tolist())
+                 for chrom, part in rows.groupby("chrom", sort=False)}
+    return write_intervals(path, chrom_sizes, intervals)
