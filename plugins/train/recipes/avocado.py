@@ -140,37 +140,45 @@ class AvocadoRecipe(Recipe):
 
     def prepare(self, run: RunConfig) -> Prepared:
         data, model = run.data, run.model
-        self._layout = PositionLayout.from_bed(data.layout) if data.layout else None
-        matrix = load_tracks(list(data.tracks), self._layout, data.transform)
+        matrix, start = self._read(run)
+        roles = _track_roles(matrix, data, self._names)
+        table = _track_table(matrix, self._names)
+        targets = MatrixTargets(matrix.values)
+        every = np.arange(0, matrix.n_positions, data.eval_every)
+        valid = (_pairs(every, roles["valid"], table) if len(roles["valid"])
+                 else _random_pairs(every, roles["train"], table, random_stream(run.seed, -1)))
+
+        def train_epoch(epoch: int) -> Samples:
+            return Samples(_epoch(matrix.n_positions, roles["train"], table, data.order, random_stream(run.seed, epoch)),
+                           targets)
+
+        return Prepared(
+            builders=[], task_names=["signal"], train_epoch=train_epoch, valid=Samples(valid, targets),
+            test=Samples(_pairs(every, roles["test"], table), targets),
+            model_config=(start.model_config(self._names, matrix.n_positions) if start
+                          else _model_config(model, self._names, matrix.n_positions)),
+            architecture=start.architecture if start else ARCHITECTURES[model.architecture],
+            initialise=None if start is None else lambda network: start.initialise(network, model.fit),
+            description={"tracks": matrix.names, "roles": {k: [matrix.names[i] for i in v] for k, v in roles.items()},
+                         "n_positions": matrix.n_positions, **self._names},
+            batches=lambda samples, batch_size: IndexBatches(samples, batch_size, INPUTS),
+        )
+
+    def _read(self, run: RunConfig) -> tuple[TrackMatrix, "_Pretrained | None"]:
+        """The tracks, the pre-trained entry (if any), and the run's layout, names and entry files."""
+        data, model = run.data, run.model
+        layout = PositionLayout.from_bed(data.layout) if data.layout else None
+        matrix = load_tracks(list(data.tracks), layout, data.transform)
         start = _Pretrained.read(model.pretrained) if model.pretrained else None
         self._names = _axis_names(matrix, model, start)
-        if self._layout is None:
-            self._layout = PositionLayout.indices(matrix.n_positions)
-        elif self._layout.n_positions != matrix.n_positions:
+        self._layout = layout or PositionLayout.indices(matrix.n_positions)
+        if self._layout.n_positions != matrix.n_positions:
             raise ConfigError(f"data.layout has {self._layout.n_positions} bins, the tracks {matrix.n_positions} positions")
         if start is not None and model.fit != "positions" and start.n_positions != matrix.n_positions:
             raise ConfigError(f"model.fit {model.fit}: the tracks must cover the pre-trained entry's "
                               f"{start.n_positions} positions, not {matrix.n_positions}")
         self._files = write_entry_files(_cache_folder(self._layout, self._names), self._layout, self._names)
-        roles = _track_roles(matrix, data, self._names)
-        table = _track_table(matrix, self._names)
-        config = (start.model_config(self._names, matrix.n_positions) if start
-                  else _model_config(model, self._names, matrix.n_positions))
-        targets = MatrixTargets(matrix.values)
-        every = np.arange(0, matrix.n_positions, data.eval_every)
-        valid = (_pairs(every, roles["valid"], table) if len(roles["valid"])
-                 else _random_pairs(every, roles["train"], table, random_stream(run.seed, -1)))
-        return Prepared(
-            builders=[], task_names=["signal"], model_config=config,
-            train_epoch=lambda epoch: Samples(_epoch(matrix.n_positions, roles["train"], table, data.order,
-                                                     random_stream(run.seed, epoch)), targets),
-            valid=Samples(valid, targets), test=Samples(_pairs(every, roles["test"], table), targets),
-            description={"tracks": matrix.names, "roles": {k: [matrix.names[i] for i in v] for k, v in roles.items()},
-                         "n_positions": matrix.n_positions, **self._names},
-            initialise=None if start is None else lambda network: start.initialise(network, model.fit),
-            architecture=start.architecture if start else ARCHITECTURES[model.architecture],
-            batches=lambda samples, batch_size: IndexBatches(samples, batch_size, INPUTS),
-        )
+        return matrix, start
 
     def stored_network(self, network: torch.nn.Module, config: dict, folder: Path) -> tuple[dict, dict, dict]:
         """Avocado's genome factors as shards in ``folder/genome_factors`` and the rest as the weights."""
