@@ -216,3 +216,18 @@ def test_a_layout_of_genomic_regions_maps_coordinates_and_names_the_bigwig_chrom
     with pyBigWig.open(str(tmp_path / "x.bw")) as handle:
         assert handle.chroms() == {"chr7": 1_250_000, "chr2": 750_000}
         assert handle.values("chr2", 500025, 500026)[0] == pytest.approx(table["value"][1], abs=1e-6)
+
+
+def test_ddp_on_two_cpu_processes_splits_the_positions(pilot, tmp_path):
+    _config(pilot, "ddp", epochs=1)  # writes ddp.yaml
+    config = yaml.safe_load((pilot / "ddp.yaml").read_text())
+    config["training"] |= {"strategy": "ddp", "devices": 2, "accelerator": "cpu", "record_samples": True}
+    (pilot / "ddp.yaml").write_text(yaml.safe_dump(config))
+    env = {**os.environ, "EPIZOO_CACHE": str(tmp_path / "cache")}
+    result = subprocess.run([sys.executable, "-m", "epizoo", "-q", "train", "avocado", str(pilot / "ddp.yaml"),
+                             "--out", str(tmp_path / "ddp")], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    ranks = [pd.read_csv(tmp_path / "ddp.run" / "samples" / f"epoch0_rank{r}.tsv", sep="\t") for r in (0, 1)]
+    assert len(ranks[0]) == len(ranks[1]) == N // 2
+    assert not set(ranks[0]["position"]) & set(ranks[1]["position"])  # every position once, on one rank
+    assert (tmp_path / "ddp" / "genome_factors" / "manifest.json").is_file()
