@@ -44,7 +44,8 @@ H3K27me3, H3K36me3, H3K9me3, H3K4me1), arcsinh(-log10 p) at 25 bp over the ENCOD
     python experiments/avocado.py cv --out out/avocado            # ~1 h on 2 CPU cores (the defaults)
     python experiments/avocado.py downstream --out out/avocado     # ~10 min
     python experiments/avocado.py attributions --out out/avocado   # after cv, ~5 min
-    python experiments/avocado.py publish out/avocado/runs/avocado-f0 --zoo zoo/Avocado --name pilot
+    python experiments/avocado.py publish out/avocado/runs/avocado-f0 --zoo zoo/Avocado --name pilot \
+        --claims out/avocado/summary.md
 """
 from __future__ import annotations
 
@@ -330,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     publishing.add_argument("--name", required=True)
     publishing.add_argument("--positions", default=None, help="first:stop positions whose factors are kept (default all)")
     publishing.add_argument("--dtype", default="float16", choices=("float32", "float16", "bfloat16"))
+    publishing.add_argument("--claims", type=Path, default=None, help="summary.md of `cv`, quoted in the card")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
     for noisy in ("lightning", "lightning.pytorch", "lightning.fabric", "epizoo"):
@@ -342,13 +344,13 @@ def main(argv: list[str] | None = None) -> int:
         print(downstream_summary(downstream(args.out)))
     else:
         positions = tuple(int(v) for v in args.positions.split(":")) if args.positions else None
-        publish(args.run, args.zoo / args.name, positions, args.dtype)
+        publish(args.run, args.zoo / args.name, positions, args.dtype, args.claims)
     return 0
 
 
-def publish(run: Path, target: Path, positions: tuple[int, int] | None, dtype: str) -> None:
+def publish(run: Path, target: Path, positions: tuple[int, int] | None, dtype: str, claims: Path | None = None) -> None:
     """Copy ``run`` to ``target`` with its genome factors in ``dtype``, of ``positions`` (first, stop)
-    only where given (a documented subset)."""
+    only where given (a documented subset), and a model card quoting ``claims`` (summary.md of ``cv``)."""
     import torch
 
     from epizoo.atomic import atomic_dir
@@ -370,7 +372,9 @@ def publish(run: Path, target: Path, positions: tuple[int, int] | None, dtype: s
         write_text(folder / "model.yaml", (folder / "model.yaml").read_text().replace(spec["sha256"], sha256))
         write_expect(folder, folder / "expect.h5")
         metrics = json.loads((run / "metrics.json").read_text())
-        write_text(folder / "README.md", model_card(target.name, folder, metrics, stored, n, dtype, regenerate))
+        card = model_card(target.name, folder, metrics, stored, n, dtype, regenerate)
+        extra = f"\n## The paper's imputation claims on these tracks\n\n{claims.read_text()}" if claims else ""
+        write_text(folder / "README.md", card + extra)
 
 
 def model_card(name: str, entry: Path, metrics: dict, positions: tuple[int, int], n: int, dtype: str,
@@ -394,7 +398,7 @@ def model_card(name: str, entry: Path, metrics: dict, positions: tuple[int, int]
 """ + "\n".join(f"| {k} | {v:.4f} |" for k, v in metrics.items() if "/" not in k) + f"""
 
 ## Genome factors shipped
-The entry ships the genome factors of its positions {positions[0]:,} to {positions[1]:,} (of {n:,}) in {dtype}, to
+The entry ships the genome factors of its positions {positions[0]:,} to {positions[1] - 1:,} (of {n:,}) in {dtype}, to
 keep the repository small (the network predicts from them in float32; its `kipoi test` expectations are those
 of the stored factors); a position outside them is an error naming the subset. Regenerate the trained entry,
 every factor in float32, with `{regenerate}` (about 10 min on 2 CPU cores).
