@@ -2,10 +2,11 @@
 factors, 2 x 2,048 ReLU), on the 1,126,469 positions of the ENCODE pilot regions.
 
 * imputation: a whole (cell type, assay) track through `epizoo.plugins.impute.impute` (the entry's
-  dataloader, its genome factors read from their checksummed shards, `epizoo.predict`) against the
-  dense network's FLOP limit in the same run: the same three matrix products and ReLUs on the same
-  number of rows, timed alone (about 10 MFLOP per bin). The two alternate in each of ``--repeats``
-  rounds and the fastest round of each is kept; the ratio is the share of the limit reached.
+  dataloader, its genome factors read from their checksummed shards, `epizoo.predict`), in float32
+  and with bf16 autocast, against the dense network's float32 FLOP limit in the same run: the same
+  three matrix products and ReLUs on the same number of rows, timed alone (about 10 MFLOP per bin).
+  The three alternate in each of ``--repeats`` rounds and the fastest round of each is kept; the
+  ratios are shares of the limit, and bf16's values are compared with float32's.
 * training: positions per second of an epoch's batches (40,000 positions, each with a random
   observed track; forward, backward and an Adam step over every parameter, genome factors
   included), on the CPU, and on CUDA when there is a device.
@@ -46,12 +47,15 @@ def paper_sized_entry(folder: Path) -> Path:
     return train(load_config(folder / "run.yaml"), folder / "entry", check=False, quiet=True)
 
 
-def impute_track(entry: Path, bed: Path, batch_size: int) -> float:
+def impute_track(entry: Path, bed: Path, batch_size: int, precision: str = "float32", keep: dict | None = None) -> float:
     from epizoo.plugins.impute import impute
 
     started = time.perf_counter()
-    impute(entry, bed, "E116", "H3K4me1", batch_size=batch_size, device="cpu")
-    return time.perf_counter() - started
+    values = impute(entry, bed, "E116", "H3K4me1", batch_size=batch_size, device="cpu", precision=precision)["value"]
+    seconds = time.perf_counter() - started
+    if keep is not None:
+        keep[precision] = values.to_numpy()
+    return seconds
 
 
 def matmul_limit(network, n: int, batch_size: int) -> float:
@@ -109,14 +113,20 @@ def main() -> None:
         bed = Path(folder) / "track.bed"
         bed.write_text(f"positions\t0\t{args.positions * 25}\n")
         network = load_entry(entry)[0]
+        values: dict = {}
         runs = {"matmul": lambda: matmul_limit(network, args.positions, args.batch_size),
-                "impute": lambda: impute_track(entry, bed, args.batch_size)}
+                "impute": lambda: impute_track(entry, bed, args.batch_size, "float32", values),
+                "impute-bf16": lambda: impute_track(entry, bed, args.batch_size, "bf16", values)}
         best = report(interleaved(runs, args.repeats), args.positions, "bins")
     flops = 2 * sum(m.weight.numel() for m in [*network.dense, network.output] if isinstance(m, torch.nn.Linear))
     print(f"dense network: {flops / 1e6:.1f} MFLOP per bin; the limit runs at "
           f"{flops * args.positions / best['matmul'] / 1e9:.0f} GFLOP/s")
-    print(f"imputation reaches {best['matmul'] / best['impute']:.2f} of the FLOP limit "
+    print(f"imputation reaches {best['matmul'] / best['impute']:.2f} of the float32 FLOP limit "
           f"({args.positions / best['impute']:,.0f} bins/s; target 10,000)")
+    difference = np.abs(values["bf16"] - values["float32"])
+    print(f"bf16 imputation: {best['matmul'] / best['impute-bf16']:.2f} x the float32 limit "
+          f"({args.positions / best['impute-bf16']:,.0f} bins/s); against float32 max |difference| "
+          f"{difference.max():.3g}, mean {difference.mean():.3g}, r {np.corrcoef(values['bf16'], values['float32'])[0, 1]:.5f}")
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for device in devices:
         rate = training_rate(device, args.train_steps, args.batch_size)

@@ -231,3 +231,12 @@ def test_ddp_on_two_cpu_processes_splits_the_positions(pilot, tmp_path):
     assert len(ranks[0]) == len(ranks[1]) == N // 2
     assert not set(ranks[0]["position"]) & set(ranks[1]["position"])  # every position once, on one rank
     assert (tmp_path / "ddp" / "genome_factors" / "manifest.json").is_file()
+
+
+def test_bf16_imputation_is_close_to_float32(entry, tmp_path):
+    from epizoo.plugins.impute import impute
+
+    bed = tmp_path / "regions.bed"
+    bed.write_text("positions\t0\t25000\n")
+    full, half = (impute(entry, bed, "E003", "H3K4me3", precision=p)["value"].to_numpy() for p in ("float32", "bf16"))
+    assert not np.array_equal(full, half) and np.abs(full - half).max() < 0.05 * max(1.0, np.abs(full).max())

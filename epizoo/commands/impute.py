@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="JSON of other dataloader arguments, e.g. '{\"layout_file\": \"pilot_regions.bed\"}'")
     parser.add_argument("--batch-size", type=int, default=40_000)
     parser.add_argument("--device", default=None)
+    parser.add_argument("--precision", default="float32", choices=["float32", "bf16", "fp16"],
+                        help="autocast the network (bf16: about twice the speed on CPUs with bfloat16 instructions)")
     parser.add_argument("--out", required=True, help="x.bw (bigWig of the imputed signal) or x.tsv (one row per bin)")
 
 
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         table = factor_attributions(args.entry, args.regions, args.celltype, args.assay, extra,
                                     batch_size=min(args.batch_size, 4_096), device=args.device)
     else:
-        table = impute(args.entry, args.regions, args.celltype, args.assay, extra, **options)
+        table = impute(args.entry, args.regions, args.celltype, args.assay, extra, precision=args.precision, **options)
     if bigwig:
         layout = extra.get("layout_file") or get_dataloader(args.entry).entry_dir / "layout.bed"
         write_bigwig(args.out, table, PositionLayout.from_bed(layout).chrom_sizes())
