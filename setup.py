@@ -14,6 +14,8 @@ TOP_LEVEL = {
     # the example inputs: the zoo's entries name them relative to their folders (../../examples),
     # which holds in a checkout and in an installed package alike
     "epizoo.examples": "examples",
+    # the cookiecutter template that `epizoo new` renders
+    "epizoo.model_template": "model-template",
 }
 
 
@@ -37,5 +39,7 @@ setup(
                                 "**/*.j2", "**/*.h5", "**/*.bw", "**/*.py", "**/example_files/*"],
                   # the Snakemake workflows that `epizoo workflow` prints or writes
                   "epizoo.plugins": ["veff/workflow/*", "train/templates/*"],
-                  "epizoo.examples": ["*"]},
+                  "epizoo.examples": ["*"],
+                  "epizoo.model_template": ["*", "hooks/*", "{{cookiecutter.entry}}/*",
+                                            "{{cookiecutter.entry}}/example_files/*"]},
 )

@@ -5,6 +5,7 @@ maintenance of template groups (regenerating expected predictions).
 """
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -13,9 +14,12 @@ from typing import Any
 import h5py
 import jinja2
 import numpy as np
+import yaml
 
-from .atomic import atomic_path
+from .atomic import atomic_path, write_text
+from .objects import load_object
 from .registry import get_model
+from .weights import save_safetensors
 
 
 def render_template(template: Path, values: Mapping[str, Any]) -> str:
@@ -75,3 +79,37 @@ def write_expect(model: str | Path, path: Path, batch_size: int = 32) -> Path:
             handle.create_dataset(f"preds/{name}".rstrip("/"), data=array, compression="gzip", compression_opts=9,
                                   shuffle=True)
     return Path(path)
+
+
+def install_weights(entry: str | Path, state: Mapping[str, Any], metadata: Mapping[str, Any] | None = None) -> str:
+    """Make ``state`` (a network's state dict) an entry's weights: ``weights.safetensors`` with the
+    architecture's config from model.yaml (``args.config``) and ``metadata`` as provenance, its
+    sha256 written into model.yaml (``args.weights.sha256``; the rest of the file, comments
+    included, untouched), and ``expect.h5``, what ``kipoi test`` checks. Returns the sha256.
+
+    Raises
+    ------
+    ValueError
+        When model.yaml does not name ``weights.safetensors`` in ``args.weights.file``, or the state
+        does not load into the architecture (names and shapes are checked before anything is written).
+    """
+    folder = Path(entry)
+    text = (folder / "model.yaml").read_text()
+    args = yaml.safe_load(text).get("args") or {}
+    if (args.get("weights") or {}).get("file") != "weights.safetensors":
+        raise ValueError(f"{folder / 'model.yaml'}: args.weights.file must be weights.safetensors")
+    config = dict(args.get("config") or {})
+    network = load_object(args["architecture"], str(folder))(**config)
+    try:  # a state of another network fails here, before anything is written
+        network.load_state_dict(dict(state), strict=True)
+    except RuntimeError as error:
+        raise ValueError(f"the state dict does not fit {args['architecture']} with config {config}: {error}. Fix: "
+                         "save the state of the network model.yaml describes (or update args.config)") from None
+    sha256 = save_safetensors(folder / "weights.safetensors", network.state_dict(),
+                              {"config": config, **dict(metadata or {})})
+    updated, count = re.subn(r"(?m)^(\s+sha256:\s*)\S+", lambda m: m.group(1) + sha256, text, count=1)
+    if not count:
+        raise ValueError(f"{folder / 'model.yaml'}: no `sha256:` line under args.weights to fill in")
+    write_text(folder / "model.yaml", updated)
+    write_expect(folder, folder / "expect.h5")
+    return sha256
