@@ -14,7 +14,7 @@ factors, 2 x 2,048 ReLU), on the 1,126,469 positions of the ENCODE pilot regions
 The entry is made by `epizoo train avocado` itself (one step on the real pilot tracks), so its
 shards, dataloader and layout are a trained entry's.
 
-    EPIZOO_CACHE=/tmp/bench-cache python benchmarks/bench_avocado.py [--positions 1126469] [--repeats 3]
+    EPIZOO_CACHE="$(mktemp -d)" python benchmarks/bench_avocado.py [--positions 1126469] [--repeats 3]
 """
 from __future__ import annotations
 
