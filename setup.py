@@ -40,6 +40,8 @@ setup(
                   # the Snakemake workflows that `epizoo workflow` prints or writes
                   "epizoo.plugins": ["veff/workflow/*", "train/templates/*"],
                   "epizoo.examples": ["*"],
+                  # the catalogue's page templates, style and script (`epizoo catalogue`)
+                  "epizoo": ["catalogue_site/*"],
                   "epizoo.model_template": ["*", "hooks/*", "{{cookiecutter.entry}}/*",
                                             "{{cookiecutter.entry}}/example_files/*"]},
 )

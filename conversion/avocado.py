@@ -85,9 +85,11 @@ def _network_state(group: h5py.Group, config: dict) -> dict[str, torch.Tensor]:
     return state
 
 
-def write_entry(prefix: str | Path, out_dir: str | Path, layout: str | Path | None = None, expect: bool = True) -> Path:
+def write_entry(prefix: str | Path, out_dir: str | Path, layout: str | Path | None = None, expect: bool = True,
+                genome: str = "hg19") -> Path:
     """Convert ``PREFIX.json`` + ``PREFIX.h5`` into an entry at ``out_dir`` (built beside it and
-    renamed into place; `epizoo.atomic.atomic_dir`), whose positions lie where ``layout`` says."""
+    renamed into place; `epizoo.atomic.atomic_dir`), whose positions lie where ``layout`` says, on
+    the ``genome`` build (the authors' Roadmap models: hg19)."""
     prefix = Path(prefix)
     saved, config, state = read_release(prefix)
     positions = PositionLayout.from_bed(layout) if layout else PositionLayout.indices(config["n_positions"])
@@ -95,11 +97,12 @@ def write_entry(prefix: str | Path, out_dir: str | Path, layout: str | Path | No
         raise ValueError(f"{layout} holds {positions.n_positions} bins of 25 bp, the model {config['n_positions']} "
                          "positions: give the layout of the regions it was fitted on, in order")
     with atomic_dir(out_dir) as out:
-        _write(prefix, out, saved, config, state, positions, expect)
+        _write(prefix, out, saved, config, state, positions, expect, genome)
     return Path(out_dir)
 
 
-def _write(prefix: Path, out: Path, saved: dict, config: dict, state: dict, layout: PositionLayout, expect: bool) -> None:
+def _write(prefix: Path, out: Path, saved: dict, config: dict, state: dict, layout: PositionLayout, expect: bool,
+           genome: str) -> None:
     sources = {role: FileRef(**file_digests(_file(prefix, "." + role))) for role in ("json", "h5")}
     with h5py.File(_file(prefix, ".h5"), "r") as handle:
         group = weight_groups(handle)
@@ -112,7 +115,7 @@ def _write(prefix: Path, out: Path, saved: dict, config: dict, state: dict, layo
     values = {"sha256": sha256, "tables": {"genome": {"manifest": "genome_factors/manifest.json",
                                                       "sha256": tables_sha256}},
               "source": prefix.name, "h5_md5": sources["h5"].md5, "config": config,
-              "n_experiments": len(saved.get("experiments") or []), **names, "expect": expect}
+              "n_experiments": len(saved.get("experiments") or []), **names, "expect": expect, "genome": genome}
     write_text(out / "model.yaml", render_template(ZOO_ROOT / "Avocado" / "converted-model.yaml.j2", values))
     if expect:
         write_expect(out, out / "expect.h5")

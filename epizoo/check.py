@@ -2,8 +2,10 @@
 
 A contributor's pull request, ``epizoo convert`` and ``epizoo train`` all end here. The checks:
 
-1. model.yaml parses and its ``info`` is complete (authors, doc, cite_as, trained_on, license),
-   the targets' ``column_labels`` match their shape;
+1. model.yaml and dataloader.yaml hold only known keys, each problem with its line and fix
+   (`epizoo.entry_yaml`); ``info`` is complete (authors, doc, cite_as, trained_on, license and,
+   for a network, its genome build and where its weights come from); the targets'
+   ``column_labels`` match their shape;
 2. the model contract (`epizoo.contract`): every input and output is declared and the
    declarations are valid;
 3. the dataloader description parses, its output schema fits the model's inputs, and the
@@ -12,7 +14,11 @@ A contributor's pull request, ``epizoo convert`` and ``epizoo train`` all end he
    pass (`epizoo.predict`) on inputs of the declared kinds and shapes gives outputs that match
    the declaration (structure, shape, value range of the kind);
 5. stock ``kipoi test`` passes on the entry's example files (and matches ``test.expect``);
-6. where the weights were published twice (``weights.cross_check``: Kipoi's re-save of an
+6. the plugins: variant effects apply (a declared sequence input, and the scores that apply to
+   each output) or are declared not to (no sequence input); attributions of every float input
+   of a forward pass are finite and shaped as the inputs (index inputs: through their embeddings);
+7. no file of the entry (nor its weights' metadata) names a path of the machine that made it;
+8. where the weights were published twice (``weights.cross_check``: Kipoi's re-save of an
    authors' FactorNet model) and both are at hand (cache or ``EPIZOO_MIRROR``, no download), the
    two conversions predict the same (to 1e-6) on inputs of the declared kinds.
 """
@@ -29,10 +35,10 @@ import torch
 
 from .contract import Contract, ContractError, InputSpec
 from .dataloaders.onehot import encode_bytes
+from .entry_yaml import entry_yaml_problems
+from .machine_paths import machine_paths
 from .prediction import predict
-from .registry import get_contract, get_model, get_model_description, model_yaml, resolve
-
-REQUIRED_INFO = ("authors", "doc", "cite_as", "trained_on", "license")
+from .registry import get_contract, get_model, get_model_description, model_yaml, model_yaml_text, resolve
 
 
 @dataclass
@@ -50,29 +56,78 @@ class CheckReport:
     def lines(self) -> list[str]:
         return ([f"ok    {line}" for line in self.passed] + [f"FAIL  {line}" for line in self.problems])
 
+    def to_dict(self) -> dict:
+        return {"entry": self.entry, "ok": self.ok, "passed": self.passed, "problems": self.problems}
+
 
 def check_entry(model: str | Path, kipoi_test: bool = True) -> CheckReport:
     """Run every check on one entry (zoo name or folder); never raises for a failed check."""
     report = CheckReport(str(model))
-    for check in (_check_description, _check_contract, _check_model, _check_cross_conversion):
-        try:
-            check(model, report)
-        except Exception as error:  # a broken entry must yield a report, not a traceback
-            report.problems.append(f"{check.__name__[7:]}: {type(error).__name__}: {error}")
+    _guarded(_check_machine_paths, model, report)
+    for check in (_check_yaml, _check_description, _check_contract, _check_model, _check_plugins,
+                  _check_cross_conversion):
+        if not _guarded(check, model, report):
             return report
     if kipoi_test:
         _check_kipoi_test(model, report)
     return report
 
 
+def weights_at_hand(model: str | Path) -> bool:
+    """Whether an entry's weights load without a download: committed, cached, or in the mirror
+    (``EPIZOO_MIRROR``); a ``VariantEffects/`` entry's are those of the entry it scores."""
+    from .weight_sources import resolve_weights
+    from .weights import WeightStore
+
+    args = model_yaml(model).get("args") or {}
+    if "entry" in args:
+        return weights_at_hand(args["entry"])
+    root, name = resolve(model)
+    try:
+        resolve_weights(args.get("weights") or {"file": "model.yaml", "sha256": "-"}, root / name,
+                        store=WeightStore(allow_download=False))
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _guarded(check, model, report: CheckReport) -> bool:
+    """Run one check; an exception is its failure (a broken entry yields a report, not a traceback)."""
+    try:
+        check(model, report)
+        return True
+    except Exception as error:
+        report.problems.append(f"{check.__name__[7:]}: {type(error).__name__}: {error}")
+        return False
+
+
+def _check_yaml(model, report: CheckReport) -> None:
+    text, label = model_yaml_text(model)
+    root, name = resolve(model)
+    problems = entry_yaml_problems(root / name, text, label)
+    report.problems.extend(str(problem) for problem in problems)
+    if not problems:
+        report.passed.append("model.yaml and dataloader.yaml hold every required field and no unknown one")
+
+
+def _check_machine_paths(model, report: CheckReport) -> None:
+    root, name = resolve(model)
+    folder = root / name
+    if folder.is_dir():
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+    else:  # a template group's member has no folder: the group's own files
+        group = next(p for p in folder.parents if p.is_dir())
+        files = sorted(p for p in group.iterdir() if p.is_file())
+    found = {str(p.relative_to(root)): paths[:2] for p in files if (paths := machine_paths(p))}
+    if found:
+        report.problems.append(f"files name paths of the machine that made them: {found}. Fix: name data by "
+                               "file name and sha256 (the weights' metadata too: re-save them)")
+    else:
+        report.passed.append("no file names a path of the machine that made it")
+
+
 def _check_description(model, report: CheckReport) -> None:
     description = get_model_description(model)
-    info = description.info
-    missing = [key for key in REQUIRED_INFO if not getattr(info, key, None)]
-    if missing:
-        report.problems.append(f"model.yaml info lacks {', '.join(missing)}")
-    else:
-        report.passed.append("model.yaml info is complete")
     targets = description.schema.targets
     labels = getattr(targets, "column_labels", None)
     if labels is not None and targets.shape and len(labels) != targets.shape[0]:
@@ -125,6 +180,43 @@ def _check_model(model, report: CheckReport) -> None:
         report.problems.extend(problems)
     else:
         report.passed.append("a forward pass on inputs of the declared kinds gives the declared outputs")
+
+
+def _check_plugins(model, report: CheckReport) -> None:
+    """Variant effects and attributions apply to the entry, or its contract says why not."""
+    if not _is_network(model):
+        return
+    from epizoo.plugins.veff.scores import scores_for
+
+    contract = get_contract(model)
+    if contract.sequence is None:
+        kinds = ", ".join(f"{spec.name} ({spec.kind})" for spec in contract.inputs.values())
+        report.passed.append(f"variant effects do not apply, as declared: no sequence input ({kinds})")
+    else:
+        scores = scores_for(str(model), contract.outputs.values(), None)
+        report.passed.append(f"variant effects apply to {contract.sequence.name}: " + "; ".join(
+            f"{output} scored by {', '.join(s.name for s in chosen)}" for output, chosen in scores.items()))
+    _check_attributions(model, contract, report)
+
+
+def _check_attributions(model, contract: Contract, report: CheckReport) -> None:
+    from epizoo.plugins.interpret.attributions import attribute
+
+    explained = [name for name, spec in contract.inputs.items() if spec.kind != "index"]
+    if not explained:
+        report.passed.append("attributions of the inputs do not apply (index inputs only): "
+                             "attribute_layer explains their embeddings")
+        return
+    inputs = _example_inputs(contract)
+    attributions = attribute(model, inputs, "saliency", batch_size=2, device="cpu")
+    attributions = attributions if isinstance(attributions, dict) else {explained[0]: attributions}
+    wrong = [name for name in explained if name not in attributions
+             or tuple(attributions[name].shape) != tuple(inputs[name].shape)
+             or not bool(torch.isfinite(attributions[name]).all())]
+    if wrong:
+        report.problems.append(f"attributions of {', '.join(wrong)} are missing, misshapen or not finite")
+    else:
+        report.passed.append(f"attributions of {', '.join(explained)} are finite and shaped as the inputs")
 
 
 def _check_cross_conversion(model, report: CheckReport, tolerance: float = 1e-6) -> None:

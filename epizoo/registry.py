@@ -69,16 +69,23 @@ def model_yaml(model: str | Path) -> dict:
     """An entry's model.yaml as YAML parses it, every key kept (Kipoi's parser drops the ones it
     does not know, such as the model contract's); a template-group member's is rendered from
     its row as Kipoi renders it."""
+    return yaml.safe_load(model_yaml_text(model)[0])
+
+
+def model_yaml_text(model: str | Path) -> tuple[str, str]:
+    """``(text, label)`` of an entry's model.yaml: the file's, or for a template-group member
+    the text rendered from its row (labelled so that a message can name the template and row)."""
     root, name = resolve(model)
     folder = root / name
     if (folder / "model.yaml").exists():
-        return yaml.safe_load((folder / "model.yaml").read_text())
+        return (folder / "model.yaml").read_text(), "model.yaml"
     from epizoo.entry_writing import render_template
 
     group = _group_root(folder)
     table = _group_table(group)
-    row = table[table["model"] == str(folder.relative_to(group))].iloc[0].to_dict()
-    return yaml.safe_load(render_template(group / "model-template.yaml", row))
+    member = str(folder.relative_to(group))
+    row = table[table["model"] == member].iloc[0].to_dict()
+    return render_template(group / "model-template.yaml", row), f"model-template.yaml (row {member} of models.tsv, rendered)"
 
 
 def get_contract(model: str | Path, dataloader_inputs=None):

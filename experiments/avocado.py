@@ -115,7 +115,8 @@ def run_config(out: Path, fold: int, architecture: str, args) -> Path:
                                                           f"{args.stretch:,} positions (layout.bed)"},
               "model": model,
               "training": {"learning_rate": args.lr, "max_epochs": args.epochs, "batch_size": args.batch_size,
-                           "threads": args.threads}}
+                           "threads": args.threads},
+              "entry": {"genome": "hg19"}}
     path = out / "configs" / f"{architecture}-f{fold}.yaml"
     write_text(path, yaml.safe_dump(config, sort_keys=False))
     return path

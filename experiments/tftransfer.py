@@ -166,7 +166,8 @@ def _config(args, tasks, chroms, seed, epochs, lr, data=None, model=None) -> dic
             "tasks": tasks, "chroms": chroms, "split_seed": seed, **(data or {})}
     training = {"max_epochs": epochs, "patience": epochs, "learning_rate": lr, "monitor": args.monitor,
                 "weights_dtype": "float16"}
-    return {"recipe": "tftransfer", "seed": seed, "data": data, "model": model or {}, "training": training}
+    return {"recipe": "tftransfer", "seed": seed, "data": data, "model": model or {}, "training": training,
+            "entry": {"genome": "hg38"}}
 
 
 def _run(out: Path, name: str, config: dict) -> Path:

@@ -28,6 +28,7 @@ NEEDS = {
     "shared_data": (lambda: DATA.is_dir(), f"the real data folder {DATA} (or set EPIZOO_SHARED)"),
     "tensorflow": (lambda: _importable("tensorflow", "keras"), "the tf extra: pip install -r requirements/tf.txt"),
     "cuda": (lambda: __import__("torch").cuda.is_available(), "a CUDA device"),
+    "chromium": (lambda: shutil.which("chromium") is not None, "Debian's chromium package: apt-get install chromium"),
 }
 IMPLIED = {"shared_data": "shared_data", "tf": "tensorflow", "gpu": "cuda"}  # fixture / marker -> need
 

@@ -32,9 +32,13 @@ def test_every_command_has_its_own_help():
 
 def test_list_shows_the_zoo_and_where_the_weights_come_from(capsys):
     assert main(["list", "FactorNet/FOXA1"]) == 0
-    lines = [line.split(None, 1) for line in capsys.readouterr().out.splitlines()]
-    assert lines == [["FactorNet/FOXA1/multiTask_DGF", "converted from Kipoi's re-save (Zenodo record 1466084)"],
-                     ["FactorNet/FOXA1/onePeak_DGF", "converted from the authors' release"]]
+    lines = [line.split(None, 2) for line in capsys.readouterr().out.splitlines()]
+    assert lines == [["FactorNet/FOXA1/multiTask_DGF", "hg19", "converted from Kipoi's re-save (Zenodo record 1466084)"],
+                     ["FactorNet/FOXA1/onePeak_DGF", "hg19",
+                      "converted from the authors' release (github.com/uci-cbcl/FactorNet)"]]
+    assert main(["list", "GOPHER/BPNet"]) == 0
+    assert capsys.readouterr().out.split(None, 2)[1:] == [
+        "synthetic", "trained on the synthetic benchmark  pearson_whole 0.598, pearson_per_peak 0.358\n"]
     assert main(["list", "FactorNet/"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 30
 

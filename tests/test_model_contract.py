@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,8 @@ from epizoo.weights import save_safetensors
 EXAMPLES = REPO / "examples"
 FASTA = EXAMPLES / "genome.fa"
 INFO = {"authors": [{"name": "epizoo tests"}], "doc": "A toy model of the contract tests.", "license": "MIT",
-        "cite_as": "https://example.org/toy", "trained_on": "nothing: its weights are set by hand"}
+        "cite_as": "https://example.org/toy", "trained_on": "nothing: its weights are set by hand",
+        "genome": "synthetic", "weights_origin": "trained on the synthetic benchmark"}
 SEQ = {"shape": "(100, 4)", "doc": "one-hot window", "kind": "sequence", "alphabet": "ACGT",
        "axes": ["length", "channels"], "n_value": 0}
 PROFILE = {"shape": "(10, 2)", "axes": ["bins", "tasks"], "bin_size": 10, "kind": "coverage", "tasks": ["A", "T"],
@@ -54,7 +56,8 @@ def write_entry(folder: Path, architecture: str, inputs: dict, targets: dict, lo
     metadata = ({"row": {"type": "int", "doc": "row of the TSV"}} if loader == "IndexRows" else
                 {"ranges": {"type": "GenomicRanges", "doc": "the window"}, "padded": {"type": "int", "doc": "N-padded"}})
     dataloader = {"type": "Dataset", "defined_as": f"architecture.py::{loader}",
-                  "args": {name: {"doc": name, "example": str(example)} for name, example in loader_args.items()},
+                  "args": {name: {"doc": name, "example": os.path.relpath(example, folder)}  # no machine paths
+                           for name, example in loader_args.items()},
                   "info": {"authors": [{"name": "epizoo tests"}], "doc": "toy inputs"},
                   "dependencies": {"pip": ["epizoo"]}, "output_schema": {"inputs": inputs, "metadata": metadata}}
     (folder / "model.yaml").write_text(yaml.safe_dump(model, sort_keys=False))
@@ -381,7 +384,7 @@ def test_undeclared_inputs_fail_check(entries, tmp_path):
 @pytest.mark.parametrize("name", ["expression", "index"])
 def test_kipoi_predict_runs_the_vector_and_index_models(entries, tmp_path, name):
     description = yaml.safe_load((entries[name] / "dataloader.yaml").read_text())
-    args = {key: spec["example"] for key, spec in description["args"].items()}
+    args = {key: str(entries[name] / spec["example"]) for key, spec in description["args"].items()}
     out = tmp_path / "preds.tsv"
     result = subprocess.run([sys.executable, "-m", "kipoi", "predict", entries[name].name, "--source", "dir",
                              "--dataloader_args", json.dumps(args), "-o", str(out)],

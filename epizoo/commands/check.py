@@ -1,22 +1,40 @@
-"""``epizoo check``: validate zoo entries (metadata, schema, weights, forward pass, kipoi test)."""
+"""``epizoo check``: validate zoo entries (metadata, schema, weights, forward pass, plugins, kipoi test)."""
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
-from epizoo.check import check_entry
+from epizoo.check import check_entry, weights_at_hand
+from epizoo.registry import list_entries
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("entries", nargs="+", metavar="ENTRY", help="entry folders or zoo names")
+    parser.add_argument("entries", nargs="*", metavar="ENTRY", help="entry folders or zoo names")
+    parser.add_argument("--all", action="store_true", help="every entry of the zoo")
+    parser.add_argument("--available-only", action="store_true",
+                        help="skip (and name) the entries whose weights would need a download (offline CI)")
     parser.add_argument("--no-kipoi-test", action="store_true", help="skip running `kipoi test`")
+    parser.add_argument("--json", action="store_true", help="one JSON list of reports (entry, ok, passed, problems)")
 
 
 def run(args: argparse.Namespace) -> int:
-    failed = 0
-    for entry in args.entries:
+    entries = list(args.entries) + (list_entries() if args.all else [])
+    if not entries:
+        raise SystemExit("epizoo check: name entries, or give --all")
+    if args.available_only:
+        skipped = [entry for entry in entries if not weights_at_hand(entry)]
+        entries = [entry for entry in entries if entry not in skipped]
+        for entry in skipped:
+            print(f"{entry}: skipped, its weights are neither committed, cached nor in the mirror", file=sys.stderr)
+    reports = []
+    for entry in entries:
         report = check_entry(entry, kipoi_test=not args.no_kipoi_test)
-        print(f"{entry}: {'ok' if report.ok else 'FAILED'}")
-        for line in report.lines():
-            print(f"  {line}")
-        failed += not report.ok
-    return 1 if failed else 0
+        reports.append(report)
+        if not args.json:
+            print(f"{entry}: {'ok' if report.ok else 'FAILED'}")
+            for line in report.lines():
+                print(f"  {line}")
+    if args.json:
+        print(json.dumps([report.to_dict() for report in reports], indent=1))
+    return 0 if all(report.ok for report in reports) else 1

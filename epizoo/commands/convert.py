@@ -14,6 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layout", default=None,
                         help="avocado: BED of the regions whose 25-bp bins are the model's positions, in order "
                              "(e.g. 'chr19 0 59128975' for a chromosome model; default: positions by index)")
+    parser.add_argument("--genome", default="hg19",
+                        help="avocado: the genome build of the layout (the authors' Roadmap models: hg19)")
     parser.add_argument("--no-expect", action="store_true",
                         help="skip writing expect.h5 (the predictions `kipoi test` checks)")
 
@@ -22,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "avocado":
         from epizoo.conversion.avocado import write_entry
 
-        out = write_entry(args.source, args.out, args.layout, expect=not args.no_expect)
+        out = write_entry(args.source, args.out, args.layout, expect=not args.no_expect, genome=args.genome)
     else:
         from epizoo.conversion.factornet_writer import write_entry
 

@@ -1,39 +1,30 @@
-"""``epizoo list``: the zoo's entries, each with where its weights come from."""
+"""``epizoo list``: the zoo's entries with their inputs, outputs, genome, weights origin and
+held-out metrics (`epizoo.entry_summary`)."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
-from typing import Any
+import json
 
-from epizoo.registry import list_entries, model_yaml
-
-#: converter -> where the files it converts come from
-CONVERTED_FROM = {
-    "factornet-keras1": "converted from the authors' release",
-    "factornet-kipoi": "converted from Kipoi's re-save (Zenodo record 1466084)",
-}
+from epizoo.entry_summary import markdown_table, summaries
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prefix", nargs="?", default="", help="only entries starting with this")
-
-
-def weights_origin(description: Mapping[str, Any]) -> str:
-    """Where an entry's weights come from, from its model.yaml."""
-    args = description.get("args") or {}
-    weights = args.get("weights") or {}
-    if "convert" in weights:
-        return CONVERTED_FROM.get(weights["convert"], f"converted by {weights['convert']}")
-    if weights:
-        return "trained by epizoo"
-    if "entry" in args:
-        return f"variant effects of {args['entry']}"
-    return "-"
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument("--json", action="store_true", help="every field of every entry, as JSON")
+    shown.add_argument("--markdown", action="store_true", help="the README's table")
 
 
 def run(args: argparse.Namespace) -> int:
-    names = [name for name in list_entries() if name.startswith(args.prefix)]
-    width = max((len(name) for name in names), default=0)
-    for name in names:
-        print(f"{name:<{width}}  {weights_origin(model_yaml(name))}")
+    entries = summaries(args.prefix)
+    if args.json:
+        print(json.dumps([entry.to_dict() for entry in entries], indent=1))
+    elif args.markdown:
+        print(markdown_table(entries), end="")
+    else:
+        width = max((len(entry.name) for entry in entries), default=0)
+        for entry in entries:
+            origin = entry.weights_source if entry.weights_origin == "converted" else entry.weights_origin
+            metrics = ", ".join(f"{k} {v:.3f}" for k, v in list(entry.metrics.items())[:2])
+            print(f"{entry.name:<{width}}  {entry.genome:<9}  {origin}{'  ' + metrics if metrics else ''}")
     return 0

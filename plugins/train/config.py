@@ -1,12 +1,13 @@
 """Run configuration: the schema of a run's YAML file, validated into typed dataclasses.
 
-A run's YAML has four sections::
+A run's YAML has these sections::
 
     recipe: factornet          # which recipe (epizoo.plugins.train.recipes.RECIPES)
     seed: 420
     data: {...}                # the recipe's DataConfig
     model: {...}               # the recipe's ModelConfig (architecture hyperparameters)
     training: {...}            # TrainingConfig below (engine settings shared by all recipes)
+    entry: {genome: hg38, synthetic: false}   # EntryConfig below (what the entry says of its data)
 
 Every section is a dataclass whose defaults are the paper's values (the recipe cites the
 section of each). Unknown keys, missing required keys and wrong types are errors that name the
@@ -74,20 +75,37 @@ class TrainingConfig:
 
 
 @dataclass
+class EntryConfig:
+    """What the entry says of its data beyond the files (``info.genome``, ``info.weights_origin``;
+    `epizoo list` and the catalogue show them): the genome build of its inputs, and whether the
+    data are epizoo's synthetic benchmark rather than real measurements."""
+
+    genome: str = "unspecified"
+    synthetic: bool = False
+
+    @property
+    def weights_origin(self) -> str:
+        return "trained on the synthetic benchmark" if self.synthetic else "trained on real data"
+
+
+@dataclass
 class RunConfig:
-    """A whole run: the recipe, its data and model sections, and the engine settings."""
+    """A whole run: the recipe, its data and model sections, the engine settings and what the
+    entry says of its data."""
 
     recipe: str
     data: Any
     model: Any
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    entry: EntryConfig = field(default_factory=EntryConfig)
     seed: int = 0
     source: str = ""
 
     def to_dict(self) -> dict:
         """The configuration as plain data (stored with the weights as provenance)."""
         return {"recipe": self.recipe, "seed": self.seed, "data": dataclasses.asdict(self.data),
-                "model": dataclasses.asdict(self.model), "training": dataclasses.asdict(self.training)}
+                "model": dataclasses.asdict(self.model), "training": dataclasses.asdict(self.training),
+                "entry": dataclasses.asdict(self.entry)}
 
 
 def build(cls: type, data: Mapping[str, Any], where: str, base: Path | None = None):

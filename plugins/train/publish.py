@@ -46,6 +46,7 @@ def write_trained_entry(out: Path, module: ZooModule, run: RunConfig, recipe: Re
         info = recipe.entry_info(run, prepared, metrics)
         values = {**info, "architecture": module.hparams.architecture, "sha256": sha256, "recipe": run.recipe,
                   "config": config, "test_metrics": metrics, "tables": tables,
+                  "genome": run.entry.genome, "weights_origin": run.entry.weights_origin,
                   "dataloader": yaml.safe_load(info["dataloader_yaml"])["defined_as"]}
         write_text(folder / "model.yaml", render_template(TEMPLATE, _json_safe(values)))
         write_text(folder / "dataloader.yaml", info["dataloader_yaml"])

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from .config import ConfigError, RunConfig, coerce_value, build
+from .config import ConfigError, EntryConfig, RunConfig, build, coerce_value
 from .recipes import get_recipe
 
 
@@ -30,10 +30,10 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) ->
         raise ConfigError(f"{path}: expected a mapping with recipe, data, model, training")
     for dotted, value in (overrides or {}).items():
         _set_dotted(raw, dotted, value)
-    unknown = set(raw) - {"recipe", "seed", "data", "model", "training"}
+    unknown = set(raw) - {"recipe", "seed", "data", "model", "training", "entry"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}; "
-                          "expected recipe, seed, data, model, training")
+                          "expected recipe, seed, data, model, training, entry")
     if "recipe" not in raw:
         raise ConfigError(f"{path}: no 'recipe' (e.g. recipe: factornet)")
     recipe = get_recipe(raw["recipe"])
@@ -43,6 +43,7 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) ->
         data=build(recipe.DataConfig, raw.get("data") or {}, f"{where}: data", base=path.parent),
         model=build(recipe.ModelConfig, raw.get("model") or {}, f"{where}: model", base=path.parent),
         training=build(recipe.TrainingConfig, raw.get("training") or {}, f"{where}: training"),
+        entry=build(EntryConfig, raw.get("entry") or {}, f"{where}: entry"),
         seed=coerce_value(int, raw.get("seed", recipe.default_seed), f"{where}: seed"),
         source=str(path),
     )

@@ -1,0 +1,146 @@
+"""Finding models: `epizoo list` (and the README's table it generates) and the HTML catalogue,
+opened in headless Chromium."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+from conftest import REPO
+from epizoo.catalogue import write_catalogue
+from epizoo.cli import main
+from epizoo.entry_summary import markdown_table, summaries
+from epizoo.entry_yaml import WEIGHTS_ORIGINS
+
+
+@pytest.fixture(scope="module")
+def entries():
+    return summaries()
+
+
+def test_list_json_gives_every_entry_its_genome_origin_and_held_out_metrics(capsys, entries):
+    assert main(["list", "--json"]) == 0
+    listed = {entry["name"]: entry for entry in json.loads(capsys.readouterr().out)}
+    assert set(listed) == {entry.name for entry in entries} and len(listed) > 70
+    assert all(entry["weights_origin"] in WEIGHTS_ORIGINS and entry["genome"] != "unspecified"
+               for entry in listed.values())
+    gopher = listed["GOPHER/BPNet-base"]
+    assert gopher["weights_origin"] == "trained on the synthetic benchmark" and gopher["split"] == "test_chroms: chr8"
+    assert 0.5 < gopher["metrics"]["pearson_whole"] < 0.7 and [o["name"] for o in gopher["outputs"]] == ["counts", "profile"]
+    assert any(d["file"] == "genome.fa" and d["checksum"].startswith("sha256:") for d in gopher["data"])
+    factornet = listed["FactorNet/FOXA1/onePeak_DGF"]
+    assert (factornet["genome"], factornet["weights_origin"], factornet["metrics"]) == ("hg19", "converted", {})
+    assert factornet["status"] == "fetched" and all(d["checksum"].startswith("md5:") for d in factornet["data"])
+    avocado = listed["Avocado/pilot"]
+    assert not avocado["variant_effects"] and [i["kind"] for i in avocado["inputs"]] == ["index"] * 3
+    scored = listed["VariantEffects/GOPHER/BPNet-base"]
+    assert (scored["genome"], scored["status"], scored["scores"]) == ("synthetic", "derived", "GOPHER/BPNet-base")
+
+
+def test_the_readme_table_is_generated_by_epizoo_list(entries):
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"<!-- epizoo list --markdown: begin -->\n(.*?)<!-- epizoo list --markdown: end -->", readme, re.S)
+    assert block, "README.md lost its generated table's markers"
+    assert block.group(1) == markdown_table(entries), (
+        "README.md's table of entries is out of date: replace it with the output of `epizoo list --markdown`")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, entries) -> Path:
+    return write_catalogue(tmp_path_factory.mktemp("catalogue") / "site", entries)
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.links += [value for name, value in attrs if name in ("href", "src") and value]
+
+
+def test_every_link_of_the_catalogue_resolves(site, entries):
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) == len(entries) + 1
+    broken = []
+    for page in pages:
+        parser = _Links()
+        parser.feed(page.read_text())
+        for link in parser.links:
+            if urlsplit(link).scheme in ("http", "https"):
+                assert urlsplit(link).netloc, f"{page}: malformed link {link}"
+            elif not (page.parent / urlsplit(link).path).resolve().is_file():
+                broken.append(f"{page.relative_to(site)} -> {link}")
+    assert not broken, broken
+
+
+def _chromium(url: str, *flags: str) -> str:
+    command = [shutil.which("chromium"), "--headless", "--no-sandbox", "--disable-gpu", *flags, url]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120).stdout
+
+
+def _dom(site: Path, page: str, query: str = "") -> str:
+    return _chromium(f"file://{quote(str(site / page))}{query}", "--dump-dom")
+
+
+@pytest.mark.needs("chromium")
+def test_every_entry_page_renders_in_chromium(site, entries):
+    def rendered(entry):
+        dom = _dom(site, f"entries/{entry.name}.html")
+        return entry, dom
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(rendered, entries))
+    for entry, dom in results:
+        assert f'<h1 id="name">{entry.name}</h1>' in dom, f"{entry.name}'s page did not render"
+        assert "kipoi predict " + entry.name in dom
+        if entry.metrics:  # the held-out metrics, with their split
+            assert 'id="metrics"' in dom and "Measured on the test split" in dom
+
+
+class _Rows(HTMLParser):
+    """The index's rows: each entry's name and whether the page's script hid it."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: dict[str, bool] = {}
+        self._hidden: bool | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr" and "data-method" in dict(attrs):
+            self._hidden = "hidden" in dict(attrs)
+
+    def handle_data(self, data):
+        if self._hidden is not None and data.strip():
+            self.rows[data.strip()], self._hidden = self._hidden, None
+
+
+@pytest.mark.needs("chromium")
+def test_the_index_searches_and_filters_in_chromium(site, entries, tmp_path):
+    def shown(query: str) -> set[str]:
+        dom = _dom(site, "index.html", query)
+        parser = _Rows()
+        parser.feed(dom)
+        assert set(parser.rows) == {entry.name for entry in entries}
+        names = {name for name, hidden in parser.rows.items() if not hidden}
+        assert f'id="count" class="muted">{len(names)} of {len(entries)} entries<' in dom
+        return names
+
+    assert shown("") == {entry.name for entry in entries}
+    assert shown("?q=foxa1%20multitask") == {"FactorNet/FOXA1/multiTask_DGF", "VariantEffects/FactorNet/FOXA1/multiTask_DGF"}
+    hg38 = shown("?genome=hg38")
+    assert hg38 == {e.name for e in entries if e.genome == "hg38"} and len(hg38) > 4
+    assert shown("?method=tftransfer&genome=hg19") == set()
+    synthetic_atac = shown("?origin=trained%20on%20the%20synthetic%20benchmark&task=atac-seq")
+    assert synthetic_atac == {e.name for e in entries if e.weights_origin == "trained on the synthetic benchmark"
+                              and "atac-seq" in [t.lower() for t in e.tags]} != set()
+    for page, picture in (("index.html", "index.png"), ("entries/GOPHER/BPNet-base.html", "entry.png")):
+        _chromium(f"file://{quote(str(site / page))}", f"--screenshot={tmp_path / picture}", "--window-size=1400,1000")
+        assert (tmp_path / picture).stat().st_size > 20_000
