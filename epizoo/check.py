@@ -17,8 +17,9 @@ A contributor's pull request, ``epizoo convert`` and ``epizoo train`` all end he
 6. the plugins: variant effects apply (a declared sequence input, and the scores that apply to
    each output) or are declared not to (no sequence input); attributions of every float input
    of a forward pass are finite and shaped as the inputs (index inputs: through their embeddings);
-7. no file of the entry (nor its weights' metadata) names a path of the machine that made it;
-8. where the weights were published twice (``weights.cross_check``: Kipoi's re-save of an
+7. (``export=True``) whether the network exports to ONNX, and agrees there with PyTorch;
+8. no file of the entry (nor its weights' metadata) names a path of the machine that made it;
+9. where the weights were published twice (``weights.cross_check``: Kipoi's re-save of an
    authors' FactorNet model) and both are at hand (cache or ``EPIZOO_MIRROR``, no download), the
    two conversions predict the same (to 1e-6) on inputs of the declared kinds.
 """
@@ -30,11 +31,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from .contract import Contract, ContractError, InputSpec
-from .dataloaders.onehot import encode_bytes
+from .contract import Contract, example_inputs
 from .entry_yaml import entry_yaml_problems
 from .machine_paths import machine_paths
 from .prediction import predict
@@ -60,8 +59,9 @@ class CheckReport:
         return {"entry": self.entry, "ok": self.ok, "passed": self.passed, "problems": self.problems}
 
 
-def check_entry(model: str | Path, kipoi_test: bool = True) -> CheckReport:
-    """Run every check on one entry (zoo name or folder); never raises for a failed check."""
+def check_entry(model: str | Path, kipoi_test: bool = True, export: bool = False) -> CheckReport:
+    """Run every check on one entry (zoo name or folder); never raises for a failed check.
+    ``export``: also export it to ONNX and compare (`epizoo.export`; needs the onnx extra)."""
     report = CheckReport(str(model))
     _guarded(_check_machine_paths, model, report)
     for check in (_check_yaml, _check_description, _check_contract, _check_model, _check_plugins,
@@ -70,7 +70,25 @@ def check_entry(model: str | Path, kipoi_test: bool = True) -> CheckReport:
             return report
     if kipoi_test:
         _check_kipoi_test(model, report)
+    if export and _is_network(model):
+        _check_export(model, report)
     return report
+
+
+def _check_export(model, report: CheckReport) -> None:
+    """Whether the network exports to ONNX (a network that does not is reported, not failed:
+    the export is an extra, not part of the entry)."""
+    import tempfile
+
+    from .export import ExportError, export_onnx
+
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            exported = export_onnx(model, Path(folder) / "entry.onnx")
+        except ExportError as error:
+            report.passed.append(f"does not export to ONNX: {error}")
+            return
+    report.passed.append(f"exports to ONNX; ONNX Runtime agrees with PyTorch to {exported.max_difference:.2g}")
 
 
 def weights_at_hand(model: str | Path) -> bool:
@@ -174,7 +192,7 @@ def _check_model(model, report: CheckReport) -> None:
         return
     contract = get_contract(model)
     _check_served_inputs(kipoi_model, contract, report)
-    raw = predict(kipoi_model.model, _example_inputs(contract), batch_size=2, device="cpu")
+    raw = predict(kipoi_model.model, example_inputs(contract), batch_size=2, device="cpu")
     problems = contract.output_problems(raw)
     if problems:
         report.problems.extend(problems)
@@ -207,7 +225,7 @@ def _check_attributions(model, contract: Contract, report: CheckReport) -> None:
         report.passed.append("attributions of the inputs do not apply (index inputs only): "
                              "attribute_layer explains their embeddings")
         return
-    inputs = _example_inputs(contract)
+    inputs = example_inputs(contract)
     attributions = attribute(model, inputs, "saliency", batch_size=2, device="cpu")
     attributions = attributions if isinstance(attributions, dict) else {explained[0]: attributions}
     wrong = [name for name in explained if name not in attributions
@@ -237,7 +255,7 @@ def _check_cross_conversion(model, report: CheckReport, tolerance: float = 1e-6)
     root, name = resolve(model)
     mine = build_module(args["architecture"], args["weights"], args.get("config"), str(root / name))
     theirs = build_module(args["architecture"], other, args.get("config"))
-    inputs = _example_inputs(get_contract(model), n=4)
+    inputs = example_inputs(get_contract(model), n=4)
     difference = float((predict(mine, inputs, device="cpu") - predict(theirs, inputs, device="cpu")).abs().max())
     if difference <= tolerance:
         report.passed.append(f"the other published copy ({other['convert']}) predicts the same "
@@ -245,35 +263,6 @@ def _check_cross_conversion(model, report: CheckReport, tolerance: float = 1e-6)
     else:
         report.problems.append(f"the other published copy ({other['convert']}) differs: max |difference| "
                                f"{difference:.2g} > {tolerance:g}")
-
-
-def _example_inputs(contract: Contract, n: int = 2, seed: int = 0) -> dict[str, torch.Tensor]:
-    """Random inputs of every declared input's kind and shape (index inputs: zeros)."""
-    rng = np.random.default_rng(seed)
-    inputs = {}
-    for name, spec in contract.inputs.items():
-        if spec.shape is None or None in spec.shape:
-            raise ContractError(f"{contract.entry}: schema.inputs.{name}.shape {spec.shape} is not fixed; "
-                                "epizoo check needs a fixed shape to run the model")
-        shape = (n, *spec.shape)
-        if spec.kind == "index":
-            inputs[name] = torch.zeros(shape, dtype=torch.int64)
-        elif spec.kind == "sequence":
-            inputs[name] = torch.from_numpy(_one_hot(rng, shape, spec))
-        else:
-            inputs[name] = torch.from_numpy(rng.random(shape, dtype=np.float32))
-    return inputs
-
-
-def _one_hot(rng: np.random.Generator, shape: tuple[int, ...], spec: InputSpec) -> np.ndarray:
-    """Random bases of the alphabet (encoded as the entry's dataloader would), then random values
-    in the track channels."""
-    length = shape[2] if spec.channels_first else shape[1]
-    letters = rng.choice(np.frombuffer(spec.alphabet.encode(), np.uint8), (shape[0], length))
-    bases = encode_bytes(letters, alphabet=spec.alphabet, n_value=spec.n_value, channels_first=spec.channels_first)
-    tracks = rng.random((shape[0], len(spec.tracks), length) if spec.channels_first
-                        else (shape[0], length, len(spec.tracks)), dtype=np.float32)
-    return np.concatenate([bases, tracks], axis=1 if spec.channels_first else 2)
 
 
 def _check_served_inputs(kipoi_model, contract: Contract, report: CheckReport) -> None:

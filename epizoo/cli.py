@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "motifs": ("epizoo.commands.motifs", "TF-MoDISco patterns of saved attributions, matched to a motif database, as a report"),
     "impute": ("epizoo.commands.impute", "an Avocado entry's imputed track (or genome factors) over a BED's regions"),
     "catalogue": ("epizoo.commands.catalogue", "the zoo as a static HTML site: searchable index, a page per entry"),
+    "export": ("epizoo.commands.export", "an entry's network as ONNX, checked against PyTorch with ONNX Runtime"),
     "new": ("epizoo.commands.new", "a new zoo entry from the template (model-template/), to fill in and check"),
     "weights": ("epizoo.commands.weights", "make a trained state dict an entry's weights (safetensors, sha256, expect.h5)"),
 }

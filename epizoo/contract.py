@@ -38,11 +38,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from epizoo.dataloaders.onehot import DNA, reverse_complement_one_hot
+from epizoo.dataloaders.onehot import DNA, encode_bytes, reverse_complement_one_hot
+
+if TYPE_CHECKING:
+    import torch
 
 INPUT_KINDS = {
     "sequence": "one-hot DNA (complemented and reversed on the reverse strand)",
@@ -356,3 +359,35 @@ def reverse_complement_inputs(inputs: Mapping[str, np.ndarray], specs: Mapping[s
             part = np.flip(part, axis=spec.length_axis)
         flipped[name] = np.ascontiguousarray(part)
     return flipped
+
+
+def example_inputs(contract: Contract, n: int = 2, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Random inputs of every declared input's kind and shape (index inputs: zeros): what
+    `epizoo check` runs an entry on, and `epizoo export` traces it with."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    inputs = {}
+    for name, spec in contract.inputs.items():
+        if spec.shape is None or None in spec.shape:
+            raise ContractError(f"{contract.entry}: schema.inputs.{name}.shape {spec.shape} is not fixed; "
+                                "epizoo check needs a fixed shape to run the model")
+        shape = (n, *spec.shape)
+        if spec.kind == "index":
+            inputs[name] = torch.zeros(shape, dtype=torch.int64)
+        elif spec.kind == "sequence":
+            inputs[name] = torch.from_numpy(_random_one_hot(rng, shape, spec))
+        else:
+            inputs[name] = torch.from_numpy(rng.random(shape, dtype=np.float32))
+    return inputs
+
+
+def _random_one_hot(rng: np.random.Generator, shape: tuple[int, ...], spec: InputSpec) -> np.ndarray:
+    """Random bases of the alphabet (encoded as the entry's dataloader would), then random values
+    in the track channels."""
+    length = shape[2] if spec.channels_first else shape[1]
+    letters = rng.choice(np.frombuffer(spec.alphabet.encode(), np.uint8), (shape[0], length))
+    bases = encode_bytes(letters, alphabet=spec.alphabet, n_value=spec.n_value, channels_first=spec.channels_first)
+    tracks = rng.random((shape[0], len(spec.tracks), length) if spec.channels_first
+                        else (shape[0], length, len(spec.tracks)), dtype=np.float32)
+    return np.concatenate([bases, tracks], axis=1 if spec.channels_first else 2)

@@ -42,7 +42,7 @@ case "${1:-}" in
         exec bash scripts/demo.sh
         ;;
     test)
-        setup requirements/dev.txt requirements/tf.txt
+        setup requirements/dev.txt requirements/tf.txt requirements/onnx.txt
         shift
         exec "$VENV/bin/python" -m pytest "$@"
         ;;

@@ -28,9 +28,10 @@ NEEDS = {
     "shared_data": (lambda: DATA.is_dir(), f"the real data folder {DATA} (or set EPIZOO_SHARED)"),
     "tensorflow": (lambda: _importable("tensorflow", "keras"), "the tf extra: pip install -r requirements/tf.txt"),
     "cuda": (lambda: __import__("torch").cuda.is_available(), "a CUDA device"),
+    "onnx": (lambda: _importable("onnx", "onnxscript", "onnxruntime"), "the onnx extra: pip install -r requirements/onnx.txt"),
     "chromium": (lambda: shutil.which("chromium") is not None, "Debian's chromium package: apt-get install chromium"),
 }
-IMPLIED = {"shared_data": "shared_data", "tf": "tensorflow", "gpu": "cuda"}  # fixture / marker -> need
+IMPLIED = {"shared_data": "shared_data", "tf": "tensorflow", "gpu": "cuda", "onnx": "onnx"}  # fixture / marker -> need
 
 
 def pytest_addoption(parser):

@@ -15,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--available-only", action="store_true",
                         help="skip (and name) the entries whose weights would need a download (offline CI)")
     parser.add_argument("--no-kipoi-test", action="store_true", help="skip running `kipoi test`")
+    parser.add_argument("--export", action="store_true",
+                        help="also say whether each entry exports to ONNX (needs the onnx extra; slower)")
     parser.add_argument("--json", action="store_true", help="one JSON list of reports (entry, ok, passed, problems)")
 
 
@@ -29,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{entry}: skipped, its weights are neither committed, cached nor in the mirror", file=sys.stderr)
     reports = []
     for entry in entries:
-        report = check_entry(entry, kipoi_test=not args.no_kipoi_test)
+        report = check_entry(entry, kipoi_test=not args.no_kipoi_test, export=args.export)
         reports.append(report)
         if not args.json:
             print(f"{entry}: {'ok' if report.ok else 'FAILED'}")

@@ -225,7 +225,7 @@ class Stage2(nn.Module):
             raise ValueError(f"expression has {expression.shape[-1]} values per sample; this model takes {self.n_tfs}")
         if self.with_mean and mean_accessibility is None:
             raise ValueError("this model takes mean_accessibility (the bin's mean over the training cell types)")
-        mean = mean_accessibility.reshape(len(seq), 1).to(expression.dtype) if self.with_mean else None
+        mean = mean_accessibility.reshape(-1, 1).to(expression.dtype) if self.with_mean else None
         parts = [self.trunk(seq), expression] + ([mean] if self.with_mean and self.mean_at == "input" else [])
         x = self.first(torch.cat(parts, dim=1))
         if self.with_mean and self.mean_at == "hidden":
@@ -242,4 +242,4 @@ class MeanAccessibility(nn.Module):
     types, whatever the cell type (§3.2: AUPRC 0.579, AUROC 0.902 in the paper)."""
 
     def forward(self, seq: torch.Tensor, expression: torch.Tensor, mean_accessibility: torch.Tensor) -> torch.Tensor:
-        return mean_accessibility.reshape(len(seq), 1).to(torch.float32)
+        return mean_accessibility.reshape(-1, 1).to(torch.float32)

@@ -1,0 +1,102 @@
+"""``epizoo export``: an entry's network as an ONNX model, for pipelines outside PyTorch, checked
+against the PyTorch network before it is kept.
+
+The network is traced by torch's ONNX exporter (``torch.onnx.export(..., dynamo=True)``, which
+needs ``onnxscript``) on inputs of the declared kinds and shapes (`epizoo.contract.example_inputs`)
+with a free batch axis; its inputs keep the entry's names (``seq``, ``expression``, ...) and its
+outputs take the contract's (``counts``, ``profile``). The file is then run by ONNX Runtime on
+other inputs, of another batch size, and written only when every output agrees with
+`epizoo.predict` to the tolerance (relative to the output's largest magnitude, when above 1).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from epizoo.atomic import atomic_path
+from epizoo.contract import example_inputs
+from epizoo.prediction import predict
+from epizoo.registry import get_contract, get_model
+
+
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class ExportError(ValueError):
+    """An entry that does not export, or whose export does not compute what it computes."""
+
+
+@dataclass(frozen=True)
+class Exported:
+    """An exported entry: the file, its input and output names, and the largest difference from
+    the PyTorch network on the check's inputs (relative to an output's largest magnitude above 1)."""
+
+    path: Path
+    inputs: list[str]
+    outputs: list[str]
+    max_difference: float
+
+
+def export_onnx(model: str | Path, out: str | Path, tolerance: float = 1e-4) -> Exported:
+    """Export an entry (zoo name or folder) to the ONNX file ``out``.
+
+    Raises
+    ------
+    ExportError
+        When the exporter cannot trace the network (e.g. Avocado's genome factors, read lazily
+        from shards), or ONNX Runtime's outputs differ from PyTorch's by more than ``tolerance``.
+    """
+    network = get_model(model, with_dataloader=False).model.eval()
+    contract = get_contract(model)
+    traced = example_inputs(contract, n=3, seed=0)
+    names = _output_names(predict(network, traced, device="cpu"), contract)
+    batch = torch.export.Dim("batch", min=1)
+    with atomic_path(out) as tmp:
+        try:
+            logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+            program = torch.onnx.export(network, (), kwargs=traced, dynamic_shapes={k: {0: batch} for k in traced},
+                                        input_names=list(traced), output_names=names, dynamo=True, verbose=False)
+        except Exception as error:
+            raise ExportError(f"{model} does not export to ONNX: {_root_cause(error)}") from error
+        program.save(str(tmp))
+        difference = _max_difference(tmp, network, example_inputs(contract, n=5, seed=1), names)
+        if difference > tolerance:
+            raise ExportError(f"{model}'s ONNX export differs from the PyTorch network by {difference:.3g} "
+                              f"> {tolerance:g}: not written")
+    return Exported(Path(out), list(traced), names, difference)
+
+
+def _root_cause(error: BaseException) -> str:
+    """The first line of the innermost cause (the exporter wraps it in pages of advice)."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    line = next((line for line in str(error).splitlines() if line.strip()), "")
+    return f"{type(error).__name__}: {ANSI_COLOUR.sub('', line).strip()}"
+
+
+def _output_names(raw: Any, contract) -> list[str]:
+    """The outputs' names in the order the exporter flattens them (a mapping's own order)."""
+    if isinstance(raw, dict):
+        return [str(name) for name in raw]
+    return list(contract.outputs) if isinstance(raw, (tuple, list)) else [next(iter(contract.outputs))]
+
+
+def _max_difference(path: Path, network: torch.nn.Module, inputs: dict[str, torch.Tensor], names: list[str]) -> float:
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    try:  # a batch axis the trace fixed shows here, as inputs of another batch size
+        exported = session.run(names, {name: value.numpy() for name, value in inputs.items()})
+    except Exception as error:
+        raise ExportError(f"the ONNX export does not run on {len(next(iter(inputs.values())))} samples: "
+                          f"{_root_cause(error)}") from error
+    raw = predict(network, inputs, device="cpu")
+    reference = list(raw.values()) if isinstance(raw, dict) else list(raw) if isinstance(raw, (tuple, list)) else [raw]
+    return max(float(np.abs(np.asarray(mine) - theirs.numpy()).max() / max(1.0, float(theirs.abs().max())))
+               for mine, theirs in zip(exported, reference))

@@ -1,0 +1,49 @@
+"""`epizoo export`: an entry as ONNX, run by ONNX Runtime, computes what the PyTorch network does."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from epizoo.check import check_entry
+from epizoo.cli import main
+from epizoo.contract import example_inputs
+from epizoo.prediction import predict
+from epizoo.registry import get_contract, get_model
+
+pytestmark = pytest.mark.onnx
+
+
+def test_a_profile_entry_exports_with_its_input_and_output_names(tmp_path, capsys):
+    out = tmp_path / "bpnet.onnx"
+    assert main(["export", "GOPHER/BPNet-base", str(out)]) == 0
+    assert "inputs seq -> outputs profile, counts" in capsys.readouterr().out
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["seq"]
+    inputs = example_inputs(get_contract("GOPHER/BPNet-base"), n=7, seed=5)  # another batch size than traced
+    profile, counts = session.run(["profile", "counts"], {"seq": inputs["seq"].numpy()})
+    expected = predict(get_model("GOPHER/BPNet-base", with_dataloader=False).model, inputs, device="cpu")
+    np.testing.assert_allclose(profile, expected["profile"].numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(counts, expected["counts"].numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_an_entry_that_cannot_export_says_why_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "avocado.onnx"
+    assert main(["export", "Avocado/pilot", str(out)]) == 2
+    assert "Avocado/pilot does not export to ONNX" in capsys.readouterr().err and not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_export_that_disagrees_is_not_written(tmp_path, monkeypatch):
+    from epizoo import export
+
+    monkeypatch.setattr(export, "_max_difference", lambda *args: 0.5)
+    with pytest.raises(export.ExportError, match="differs from the PyTorch network by 0.5"):
+        export.export_onnx("TFTransfer/JUND_finetuned", tmp_path / "x.onnx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_reports_whether_an_entry_exports():
+    report = check_entry("ChromDragoNN/ResNet-mean", kipoi_test=False, export=True)
+    assert report.ok and any(line.startswith("exports to ONNX; ONNX Runtime agrees") for line in report.passed)
