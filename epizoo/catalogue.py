@@ -98,9 +98,9 @@ def _logos(entry: EntrySummary, folder: Path, root: str) -> list[str]:
     import matplotlib.pyplot as plt
 
     logos = []
-    for i, (motif_name, motif) in enumerate(list(read_meme(meme).items())[:N_LOGOS]):
+    for i, (motif_name, motif) in enumerate(list(read_meme(meme).items())[:N_LOGOS]):  # the file's order
         figure, ax = plt.subplots(figsize=(max(2.5, motif.probabilities.shape[1] * 0.3), 1.6))
-        information_logo(motif.probabilities, ax=ax, title=motif_name)
+        information_logo(motif.probabilities, ax=ax, title=f"{motif_name}: {motif.alt}" if motif.alt else motif_name)
         relative = f"logos/{entry.name}/{i}.png"
         save_figure(figure, folder / relative)
         logos.append(root + relative)

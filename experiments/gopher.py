@@ -17,6 +17,11 @@ saturation mutagenesis of six chr8 sites). Claims checked (spec §8):
 
     python experiments/gopher.py claims --out out/gopher          # about an hour on 2 CPU cores
     python experiments/gopher.py publish out/Basenji-128 out/BPNet-base out/Basset-binary --zoo zoo/GOPHER
+    python experiments/gopher.py motifs zoo/GOPHER/BPNet-base --out out/gopher-motifs   # its motifs.meme
+
+``motifs`` writes an entry's ``motifs.meme``, which the catalogue draws: TF-MoDISco's patterns of
+the input x gradient attributions of one cell line's counts over its peaks on chr8 and chr9 (which
+the model never trained on), each named by its best HOCOMOCO v9 match.
 
 ``publish`` copies entries trained with ``epizoo train gopher experiments/gopher/<config>.yaml``
 into the zoo (their examples pointing at the repository's examples/), with a README model card of
@@ -41,6 +46,7 @@ from scipy.stats import pearsonr
 from epizoo.atomic import write_text
 
 HERE = Path(__file__).resolve().parent / "gopher"
+HOCOMOCO = HERE.parents[2] / "shared" / "data" / "factornet" / "resources" / "HOCOMOCOv9.meme"
 WORLD = HERE / "world"
 CELLS = [f"cell{chr(ord('A') + i)}" for i in range(15)]
 TINY = {"filters": 32, "final_filters": 64, "dropout": 0.1}
@@ -179,6 +185,30 @@ def publish(entries: list[Path], zoo: Path, claims_summary: Path | None) -> None
         write_text(target / "README.md", card(target, spec, metrics) + extra)
 
 
+def motifs(entry: Path, cell: str, out: Path, n: int = 3, leiden_runs: int = 10) -> Path:
+    """The entry's ``motifs.meme``: its ``n`` TF-MoDISco patterns with the most seqlets, on
+    ``cell``'s held-out peaks, each named by its best match (or none at q <= 0.05)."""
+    from epizoo.cli import main as epizoo
+    from epizoo.dataloaders.motifs import Motif, read_meme, write_meme
+
+    world = ensure_world()
+    peaks = pd.read_csv(world / "peaks" / f"{cell}.atac.narrowPeak", sep="\t", header=None, usecols=[0, 1, 2])
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / "regions.bed", peaks[peaks[0].isin(["chr8", "chr9"])].to_csv(sep="\t", header=False, index=False))
+    assert epizoo(["-q", "interpret", str(entry), "--regions", str(out / "regions.bed"), "--fasta",
+                   str(world / "genome" / "genome.fa"), "--method", "input_x_gradient", "--output", "counts",
+                   "--target", cell, "--hypothetical", "--out", str(out / "attributions.npz")]) == 0
+    assert epizoo(["-q", "motifs", str(out / "attributions.npz"), "--database", str(HOCOMOCO), "--out-dir",
+                   str(out / "report"), "--leiden-runs", str(leiden_runs)]) == 0
+    table = pd.read_csv(out / "report" / "motifs.tsv", sep="\t").sort_values("n_seqlets", ascending=False).head(n)
+    patterns = read_meme(out / "report" / "patterns.meme")
+    named = {row.pattern: Motif(row.pattern, f"{row.n_seqlets} seqlets, " + (
+        f"{row.target} q {row.q_value:.1g}" if row.q_value <= 0.05 else "no HOCOMOCO match"),
+        patterns[row.pattern].probabilities) for row in table.itertuples()}
+    write_meme(entry / "motifs.meme", named)
+    return entry / "motifs.meme"
+
+
 def card(entry: Path, spec: dict, metrics: dict[str, float]) -> str:
     info = spec["info"]
     rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in metrics.items() if np.isfinite(v))
@@ -235,11 +265,17 @@ def main(argv: list[str] | None = None) -> int:
     publishing.add_argument("entries", nargs="+", type=Path, help="entries written by epizoo train gopher")
     publishing.add_argument("--zoo", type=Path, required=True, help="e.g. zoo/GOPHER")
     publishing.add_argument("--claims", type=Path, default=None, help="summary.md of `claims`, quoted in the cards")
+    motif_run = sub.add_parser("motifs")
+    motif_run.add_argument("entry", type=Path, help="a profile entry with a counts head, e.g. zoo/GOPHER/BPNet-base")
+    motif_run.add_argument("--out", type=Path, required=True, help="the attributions and the TF-MoDISco report")
+    motif_run.add_argument("--cell", default="cellO", help="the cell line whose counts are explained")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.command == "claims":
         args.out.mkdir(parents=True, exist_ok=True)
         print(claims(args.out, args.epochs).to_string(index=False))
+    elif args.command == "motifs":
+        print(motifs(args.entry, args.cell, args.out))
     else:
         publish(args.entries, args.zoo, args.claims)
     return 0
