@@ -22,18 +22,32 @@ from epizoo.entry_summary import HEADLINE, VARIANT_EFFECTS, EntrySummary, summar
 from epizoo.registry import get_dataloader, resolve
 
 SITE = Path(__file__).resolve().parent / "catalogue_site"
+#: written into every site, so that a later run replaces a catalogue and never another folder
+MARKER = ".epizoo-catalogue"
 BADGES = {"converted": "converted", "trained on real data": "real", "trained on the synthetic benchmark": "synthetic"}
 N_LOGOS = 3
 
 
 def write_catalogue(out: str | Path, entries: list[EntrySummary] | None = None) -> Path:
-    """Write the site into the folder ``out`` (built beside it and renamed into place)."""
+    """Write the site into the folder ``out`` (built beside it and renamed into place; an existing
+    ``out`` is replaced only when it is an earlier catalogue).
+
+    Raises
+    ------
+    FileExistsError
+        When ``out`` exists and is not a catalogue.
+    """
+    out = Path(out)
+    if out.exists() and not (out / MARKER).is_file():
+        raise FileExistsError(f"{out} exists and is not a catalogue that epizoo wrote; "
+                              "fix: give a new folder (or remove it)")
     entries = summaries() if entries is None else entries
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(SITE), autoescape=True,
                                      undefined=jinja2.StrictUndefined)
     with atomic_dir(out) as folder:
         for asset in ("style.css", "catalogue.js"):
             shutil.copyfile(SITE / asset, folder / asset)
+        (folder / MARKER).write_text(f"epizoo {__version__}\n")
         pages = [_page_values(entry, folder) for entry in entries]
         for page in pages:
             path = folder / page["page"]
@@ -41,15 +55,20 @@ def write_catalogue(out: str | Path, entries: list[EntrySummary] | None = None) 
             path.write_text(environment.get_template("entry.html.j2").render(e=page, root=page["root"]))
         (folder / "index.html").write_text(environment.get_template("index.html.j2").render(
             entries=pages, filters=_filters(entries), version=__version__))
-    return Path(out)
+    return out
 
 
 def _page_values(entry: EntrySummary, folder: Path) -> dict[str, Any]:
-    page = f"entries/{entry.name}.html"
+    page = f"entries/{_slug(entry.name)}.html"
     root = "../" * page.count("/")
     return {**asdict(entry), "page": page, "root": root, "badge": BADGES.get(entry.weights_origin, ""),
             "headline": [(k, v) for k, v in entry.metrics.items() if k in HEADLINE],
             "usage": usage(entry), "logos": _logos(entry, folder, root)}
+
+
+def _slug(name: str) -> str:
+    """A zoo name as it is; an entry folder's path without its root or ``..`` parts."""
+    return "/".join(part for part in Path(name).parts if part not in ("/", ".", ".."))
 
 
 def _filters(entries: list[EntrySummary]) -> list[tuple[str, str, list[str]]]:
@@ -64,7 +83,7 @@ def usage(entry: EntrySummary) -> str:
     """How to run the entry: ``kipoi predict`` with its dataloader's required arguments, Python,
     and variant effects where they apply."""
     arguments = ", ".join(f'"{name}": "{value}"' for name, value in _required_arguments(entry.name).items())
-    lines = ["epizoo source   # once: registers the zoo with Kipoi as the source 'epizoo'",
+    lines = ["epizoo source register   # once: the zoo becomes Kipoi's source 'epizoo'",
              f"kipoi predict {entry.name} --source epizoo \\",
              f"    --dataloader_args '{{{arguments}}}' -o predictions.tsv", "",
              "import kipoi", f'model = kipoi.get_model("{entry.name}", source="epizoo")',
@@ -101,7 +120,7 @@ def _logos(entry: EntrySummary, folder: Path, root: str) -> list[str]:
     for i, (motif_name, motif) in enumerate(list(read_meme(meme).items())[:N_LOGOS]):  # the file's order
         figure, ax = plt.subplots(figsize=(max(2.5, motif.probabilities.shape[1] * 0.3), 1.6))
         information_logo(motif.probabilities, ax=ax, title=f"{motif_name}: {motif.alt}" if motif.alt else motif_name)
-        relative = f"logos/{entry.name}/{i}.png"
+        relative = f"logos/{_slug(entry.name)}/{i}.png"
         save_figure(figure, folder / relative)
         logos.append(root + relative)
     return logos

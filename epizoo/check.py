@@ -37,7 +37,8 @@ from .contract import Contract, example_inputs
 from .entry_yaml import entry_yaml_problems
 from .machine_paths import machine_paths
 from .prediction import predict
-from .registry import get_contract, get_model, get_model_description, model_yaml, model_yaml_text, resolve
+from .registry import (get_contract, get_model, get_model_description, group_root, model_yaml, model_yaml_text,
+                       resolve)
 
 
 @dataclass
@@ -63,6 +64,11 @@ def check_entry(model: str | Path, kipoi_test: bool = True, export: bool = False
     """Run every check on one entry (zoo name or folder); never raises for a failed check.
     ``export``: also export it to ONNX and compare (`epizoo.export`; needs the onnx extra)."""
     report = CheckReport(str(model))
+    try:
+        resolve(model)
+    except ValueError as error:
+        report.problems.append(str(error))
+        return report
     _guarded(_check_machine_paths, model, report)
     for check in (_check_yaml, _check_description, _check_contract, _check_model, _check_plugins,
                   _check_cross_conversion):
@@ -71,20 +77,24 @@ def check_entry(model: str | Path, kipoi_test: bool = True, export: bool = False
     if kipoi_test:
         _check_kipoi_test(model, report)
     if export and _is_network(model):
-        _check_export(model, report)
+        _guarded(_check_export, model, report)
     return report
 
 
 def _check_export(model, report: CheckReport) -> None:
-    """Whether the network exports to ONNX (a network that does not is reported, not failed:
-    the export is an extra, not part of the entry)."""
+    """Whether the network exports to ONNX. One the exporter cannot trace is reported, not
+    failed (the export is an extra, not part of the entry); an export that computes something
+    else than the network is a failure."""
     import tempfile
 
-    from .export import ExportError, export_onnx
+    from .export import ExportError, ExportMismatch, export_onnx
 
     with tempfile.TemporaryDirectory() as folder:
         try:
             exported = export_onnx(model, Path(folder) / "entry.onnx")
+        except ExportMismatch as error:
+            report.problems.append(str(error))
+            return
         except ExportError as error:
             report.passed.append(f"does not export to ONNX: {error}")
             return
@@ -134,8 +144,7 @@ def _check_machine_paths(model, report: CheckReport) -> None:
     if folder.is_dir():
         files = sorted(p for p in folder.rglob("*") if p.is_file())
     else:  # a template group's member has no folder: the group's own files
-        group = next(p for p in folder.parents if p.is_dir())
-        files = sorted(p for p in group.iterdir() if p.is_file())
+        files = sorted(p for p in group_root(folder).iterdir() if p.is_file())
     found = {str(p.relative_to(root)): paths[:2] for p in files if (paths := machine_paths(p))}
     if found:
         report.problems.append(f"files name paths of the machine that made them: {found}. Fix: name data by "

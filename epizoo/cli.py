@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(module.run(args) or 0)
-    except (OSError, ValueError, KeyError) as error:  # missing or unwritable files, bad input: one line
+    except (OSError, ValueError, KeyError, ImportError) as error:  # missing files or extras, bad input: one line
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"epizoo {known.command}: error: {message}", file=sys.stderr)
         return 2

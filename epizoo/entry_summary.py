@@ -17,12 +17,15 @@ from typing import Any
 import yaml
 
 from epizoo.registry import get_contract, list_entries, model_yaml, resolve
+from epizoo.zoo import ZOO_ROOT
 #: converter -> where the files it converts come from
 CONVERTED_FROM = {
     "factornet-keras1": "the authors' release (github.com/uci-cbcl/FactorNet)",
     "factornet-kipoi": "Kipoi's re-save (Zenodo record 1466084)",
 }
 VARIANT_EFFECTS = "VariantEffects/"
+#: keys of metrics.json that describe the test set rather than measure the model
+NOT_METRICS = ("positives",)
 #: the metrics the README's table shows (all of them are in `epizoo list --json` and the catalogue)
 HEADLINE = ("auroc", "auprc", "pearson", "pearson_whole", "mse")
 
@@ -69,7 +72,8 @@ def summarize(name: str) -> EntrySummary:
     folder = root / entry
     contract = get_contract(name)
     return EntrySummary(
-        name=str(name), method=str(name).split("/")[0], title=str(info.get("name", name)),
+        name=str(name), method=_method(folder, str((description.get("args") or {}).get("architecture", ""))),
+        title=str(info.get("name", name)),
         doc=" ".join(str(info.get("doc", "")).split()), tags=[str(t) for t in info.get("tags") or []],
         inputs=[{"name": s.name, "kind": s.kind, "shape": list(s.shape or ())} for s in contract.inputs.values()],
         outputs=[{"name": s.name, "kind": s.kind, "axes": list(s.axes), "shape": list(s.shape),
@@ -80,6 +84,15 @@ def summarize(name: str) -> EntrySummary:
         cite_as=str(info.get("cite_as", "")), license=str(info.get("license", "")),
         variant_effects=contract.sequence is not None,
     )
+
+
+def _method(folder: Path, architecture: str) -> str:
+    """The first part of a zoo entry's name; outside the zoo, the zoo method whose architecture it
+    uses, else the name of the folder holding it (``MyMethod/MyModel``)."""
+    if folder.resolve().is_relative_to(ZOO_ROOT):
+        return folder.resolve().relative_to(ZOO_ROOT).parts[0]
+    parts = architecture.split(".")
+    return parts[2] if parts[:2] == ["epizoo", "zoo"] and len(parts) > 2 else folder.resolve().parent.name
 
 
 def _variant_effects(name: str) -> EntrySummary:
@@ -110,7 +123,7 @@ def _status(weights: dict, folder: Path) -> str:
     converted into the cache on first use."""
     if weights.get("file") and (folder / weights["file"]).exists():
         return "bundled"
-    return "fetched" if "convert" in weights else "missing weights"
+    return "fetched" if "convert" in weights or "download" in weights else "missing weights"
 
 
 def _headline_metrics(folder: Path) -> dict[str, float]:
@@ -118,7 +131,8 @@ def _headline_metrics(folder: Path) -> dict[str, float]:
     path = folder / "metrics.json"
     if not path.exists():
         return {}
-    return {key: float(value) for key, value in json.loads(path.read_text()).items() if "/" not in key}
+    return {key: float(value) for key, value in json.loads(path.read_text()).items()
+            if "/" not in key and key not in NOT_METRICS}
 
 
 def _test_split(folder: Path) -> str:

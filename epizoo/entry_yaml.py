@@ -13,8 +13,9 @@ import yaml
 
 from epizoo.contract import INPUT_KINDS, OUTPUT_AXES, OUTPUT_KINDS, parse_shape
 
-MODEL_KEYS = ("defined_as", "type", "args", "info", "schema", "default_dataloader", "dependencies", "test", "writers")
-DATALOADER_KEYS = ("defined_as", "type", "args", "output_schema", "info", "dependencies", "writers")
+MODEL_KEYS = ("defined_as", "type", "args", "info", "schema", "default_dataloader", "dependencies", "test", "writers",
+              "path")
+DATALOADER_KEYS = ("defined_as", "type", "args", "output_schema", "info", "dependencies", "writers", "path")
 INFO_KEYS = ("authors", "doc", "name", "version", "license", "tags", "contributors", "cite_as", "trained_on",
              "training_procedure", "genome", "weights_origin")
 REQUIRED_INFO = ("authors", "doc", "cite_as", "trained_on", "license")

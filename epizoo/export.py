@@ -22,7 +22,7 @@ import torch
 from epizoo.atomic import atomic_path
 from epizoo.contract import example_inputs
 from epizoo.prediction import predict
-from epizoo.registry import get_contract, get_model
+from epizoo.registry import get_contract, get_model, model_yaml
 
 
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
@@ -30,6 +30,10 @@ ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 class ExportError(ValueError):
     """An entry that does not export, or whose export does not compute what it computes."""
+
+
+class ExportMismatch(ExportError):
+    """An export that runs but does not compute what the network computes."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,9 @@ def export_onnx(model: str | Path, out: str | Path, tolerance: float = 1e-4) -> 
         When the exporter cannot trace the network (e.g. Avocado's genome factors, read lazily
         from shards), or ONNX Runtime's outputs differ from PyTorch's by more than ``tolerance``.
     """
+    _require_packages()
+    if "architecture" not in (model_yaml(model).get("args") or {}):
+        raise ExportError(f"{model} is not a network (its model.yaml has no args.architecture): nothing to export")
     network = get_model(model, with_dataloader=False).model.eval()
     contract = get_contract(model)
     traced = example_inputs(contract, n=3, seed=0)
@@ -67,9 +74,18 @@ def export_onnx(model: str | Path, out: str | Path, tolerance: float = 1e-4) -> 
         program.save(str(tmp))
         difference = _max_difference(tmp, network, example_inputs(contract, n=5, seed=1), names)
         if difference > tolerance:
-            raise ExportError(f"{model}'s ONNX export differs from the PyTorch network by {difference:.3g} "
+            raise ExportMismatch(f"{model}'s ONNX export differs from the PyTorch network by {difference:.3g} "
                               f"> {tolerance:g}: not written")
     return Exported(Path(out), list(traced), names, difference)
+
+
+def _require_packages() -> None:
+    import importlib.util
+
+    missing = [name for name in ("onnx", "onnxscript", "onnxruntime") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ImportError(f"epizoo export needs {', '.join(missing)}: pip install -r requirements/onnx.txt "
+                          "(the onnx extra)")
 
 
 def _root_cause(error: BaseException) -> str:
@@ -94,7 +110,7 @@ def _max_difference(path: Path, network: torch.nn.Module, inputs: dict[str, torc
     try:  # a batch axis the trace fixed shows here, as inputs of another batch size
         exported = session.run(names, {name: value.numpy() for name, value in inputs.items()})
     except Exception as error:
-        raise ExportError(f"the ONNX export does not run on {len(next(iter(inputs.values())))} samples: "
+        raise ExportMismatch(f"the ONNX export does not run on {len(next(iter(inputs.values())))} samples: "
                           f"{_root_cause(error)}") from error
     raw = predict(network, inputs, device="cpu")
     reference = list(raw.values()) if isinstance(raw, dict) else list(raw) if isinstance(raw, (tuple, list)) else [raw]

@@ -1,6 +1,6 @@
-"""Paths of the machine that made a file (``/home/me/data/x.bw``, ``C:\\Users\\me\\x.bw``): an entry
-names its data by file name and checksum, so none may appear in what it ships (`epizoo check`,
-and a test over every committed file)."""
+"""Paths of the machine that made a file (a home folder, a temporary folder, a Windows drive): an
+entry names its data by file name and checksum, so none may appear in what it ships (`epizoo
+check`, and a test over every committed file)."""
 from __future__ import annotations
 
 import re

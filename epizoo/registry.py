@@ -38,7 +38,7 @@ def resolve(model: str | Path) -> tuple[Path, str]:
     path = Path(model).resolve()
     if (path / "model.yaml").exists():
         return path.parent, path.name
-    group = _group_root(path)
+    group = group_root(path)
     if group is not None and str(path.relative_to(group)) in _group_members(group):
         return group.parent, str(path.relative_to(group.parent))
     raise ValueError(
@@ -47,7 +47,7 @@ def resolve(model: str | Path) -> tuple[Path, str]:
     )
 
 
-def _group_root(path: Path) -> Path | None:
+def group_root(path: Path) -> Path | None:
     """The Kipoi template group (folder with model-template.yaml + models.tsv) above ``path``."""
     for folder in [path, *path.parents]:
         if (folder / "models.tsv").exists() and (folder / "model-template.yaml").exists():
@@ -81,7 +81,7 @@ def model_yaml_text(model: str | Path) -> tuple[str, str]:
         return (folder / "model.yaml").read_text(), "model.yaml"
     from epizoo.entry_writing import render_template
 
-    group = _group_root(folder)
+    group = group_root(folder)
     table = _group_table(group)
     member = str(folder.relative_to(group))
     row = table[table["model"] == member].iloc[0].to_dict()

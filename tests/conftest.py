@@ -20,6 +20,12 @@ def _importable(*names: str) -> bool:
     return all(importlib.util.find_spec(name) is not None for name in names)
 
 
+def chromium() -> str | None:
+    """A headless-capable Chromium or Chrome: ``$EPIZOO_CHROMIUM``, else the first on the PATH."""
+    names = [os.environ.get("EPIZOO_CHROMIUM", ""), "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+    return next((found for name in names if name and (found := shutil.which(name))), None)
+
+
 #: The one skip mechanism: what some tests need, whether it is here, and how to get it. A test
 #: states a need with ``@pytest.mark.needs(NAME)`` (the ``shared_data`` fixture, the ``tf`` and
 #: ``gpu`` markers state theirs); ``--require NAME`` (CI) turns a missing need into an error, so
@@ -29,7 +35,8 @@ NEEDS = {
     "tensorflow": (lambda: _importable("tensorflow", "keras"), "the tf extra: pip install -r requirements/tf.txt"),
     "cuda": (lambda: __import__("torch").cuda.is_available(), "a CUDA device"),
     "onnx": (lambda: _importable("onnx", "onnxscript", "onnxruntime"), "the onnx extra: pip install -r requirements/onnx.txt"),
-    "chromium": (lambda: shutil.which("chromium") is not None, "Debian's chromium package: apt-get install chromium"),
+    "chromium": (lambda: chromium() is not None,
+                 "Chromium or Chrome (Debian: apt-get install chromium), or EPIZOO_CHROMIUM naming its binary"),
 }
 IMPLIED = {"shared_data": "shared_data", "tf": "tensorflow", "gpu": "cuda", "onnx": "onnx"}  # fixture / marker -> need
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, chromium
 from epizoo.catalogue import write_catalogue
-from epizoo.cli import main
+from epizoo.cli import COMMANDS, main
 from epizoo.entry_summary import markdown_table, summaries
 from epizoo.entry_yaml import WEIGHTS_ORIGINS
 
@@ -82,7 +85,7 @@ def test_every_link_of_the_catalogue_resolves(site, entries):
 
 
 def _chromium(url: str, *flags: str) -> str:
-    command = [shutil.which("chromium"), "--headless", "--no-sandbox", "--disable-gpu", *flags, url]
+    command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", *flags, url]
     return subprocess.run(command, capture_output=True, text=True, timeout=120).stdout
 
 
@@ -144,3 +147,38 @@ def test_the_index_searches_and_filters_in_chromium(site, entries, tmp_path):
     for page, picture in (("index.html", "index.png"), ("entries/GOPHER/BPNet-base.html", "entry.png")):
         _chromium(f"file://{quote(str(site / page))}", f"--screenshot={tmp_path / picture}", "--window-size=1400,1000")
         assert (tmp_path / picture).stat().st_size > 20_000
+
+
+def test_an_entry_with_motifs_gets_their_logos_and_a_usage_that_parses(tmp_path):
+    from epizoo.dataloaders.motifs import Motif, write_meme
+    from epizoo.entry_summary import summarize
+    from test_docs import _Parser, _Refused  # the documentation's own command check
+
+    entry = tmp_path / "BPNet"
+    shutil.copytree(REPO / "zoo" / "GOPHER" / "BPNet-base", entry)
+    ctcf = np.array([[0.9, 0.05, 0.05, 0.0], [0.0, 0.0, 1.0, 0.0], [0.1, 0.8, 0.1, 0.0], [0.25] * 4]).T
+    write_meme(entry / "motifs.meme", {"pattern_0": Motif("pattern_0", "CTCF_f1 q 0.001", ctcf),
+                                       "pattern_1": Motif("pattern_1", None, ctcf[::-1].copy())})
+    summary = summarize(entry)
+    assert summary.method == "GOPHER"  # outside the zoo: the method whose architecture it uses
+    site = write_catalogue(tmp_path / "site", [summary])
+    slug = str(entry).lstrip("/")
+    page = (site / f"entries/{slug}.html").read_text()
+    assert page.count('alt="motif logo') == 2 and all((site / "logos" / slug / f"{i}.png").stat().st_size > 2000
+                                                      for i in (0, 1))
+    for line in summary_usage_commands(page):
+        module = import_module(COMMANDS[line[0]][0])
+        parser = _Parser(prog=line[0])
+        module.add_arguments(parser)
+        try:
+            parser.parse_args(line[1:])
+        except _Refused as refused:
+            pytest.fail(f"the usage snippet's `epizoo {' '.join(line)}`: {refused}")
+    with pytest.raises(FileExistsError, match="not a catalogue"):
+        write_catalogue(tmp_path, [summary])  # never replaces a folder it did not write
+    assert write_catalogue(site, [summary]) == site  # an earlier catalogue is replaced
+
+
+def summary_usage_commands(page: str) -> list[list[str]]:
+    usage = re.search(r"<pre>(.*?)</pre>", page, re.S).group(1).replace("&#39;", "'").replace("&#34;", '"')
+    return [shlex.split(line.split("#")[0])[1:] for line in usage.splitlines() if line.startswith("epizoo ")]

@@ -38,7 +38,7 @@ def test_list_shows_the_zoo_and_where_the_weights_come_from(capsys):
                       "converted from the authors' release (github.com/uci-cbcl/FactorNet)"]]
     assert main(["list", "GOPHER/BPNet"]) == 0
     assert capsys.readouterr().out.split(None, 2)[1:] == [
-        "synthetic", "trained on the synthetic benchmark  pearson_whole 0.598, pearson_per_peak 0.358\n"]
+        "synthetic", "trained on the synthetic benchmark  pearson_whole 0.598, mse 2.356\n"]
     assert main(["list", "FactorNet/"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 30
 

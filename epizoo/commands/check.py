@@ -20,15 +20,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON list of reports (entry, ok, passed, problems)")
 
 
+def _at_hand(entry: str) -> bool:
+    """Whether the entry's weights are at hand; an entry too broken to say is checked (and fails)."""
+    try:
+        return weights_at_hand(entry)
+    except Exception:
+        return True
+
+
 def run(args: argparse.Namespace) -> int:
-    entries = list(args.entries) + (list_entries() if args.all else [])
+    entries = list(dict.fromkeys(list(args.entries) + (list_entries() if args.all else [])))
     if not entries:
         raise SystemExit("epizoo check: name entries, or give --all")
-    if args.available_only:
-        skipped = [entry for entry in entries if not weights_at_hand(entry)]
-        entries = [entry for entry in entries if entry not in skipped]
-        for entry in skipped:
-            print(f"{entry}: skipped, its weights are neither committed, cached nor in the mirror", file=sys.stderr)
+    skipped = [entry for entry in entries if args.available_only and not _at_hand(entry)]
+    entries = [entry for entry in entries if entry not in skipped]
+    for entry in skipped:
+        print(f"{entry}: skipped, its weights are neither committed, cached nor in the mirror", file=sys.stderr)
     reports = []
     for entry in entries:
         report = check_entry(entry, kipoi_test=not args.no_kipoi_test, export=args.export)
@@ -38,5 +45,6 @@ def run(args: argparse.Namespace) -> int:
             for line in report.lines():
                 print(f"  {line}")
     if args.json:
-        print(json.dumps([report.to_dict() for report in reports], indent=1))
+        print(json.dumps([report.to_dict() for report in reports]
+                         + [{"entry": entry, "skipped": "weights not at hand"} for entry in skipped], indent=1))
     return 0 if all(report.ok for report in reports) else 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from epizoo.entry_summary import markdown_table, summaries
+from epizoo.entry_summary import HEADLINE, markdown_table, summaries
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +25,6 @@ def run(args: argparse.Namespace) -> int:
         width = max((len(entry.name) for entry in entries), default=0)
         for entry in entries:
             origin = entry.weights_source if entry.weights_origin == "converted" else entry.weights_origin
-            metrics = ", ".join(f"{k} {v:.3f}" for k, v in list(entry.metrics.items())[:2])
+            metrics = ", ".join(f"{k} {v:.3f}" for k, v in entry.metrics.items() if k in HEADLINE)
             print(f"{entry.name:<{width}}  {entry.genome:<9}  {origin}{'  ' + metrics if metrics else ''}")
     return 0

@@ -7,7 +7,7 @@ A run's YAML has these sections::
     data: {...}                # the recipe's DataConfig
     model: {...}               # the recipe's ModelConfig (architecture hyperparameters)
     training: {...}            # TrainingConfig below (engine settings shared by all recipes)
-    entry: {genome: hg38, synthetic: false}   # EntryConfig below (what the entry says of its data)
+    entry: {genome: hg38}      # EntryConfig below (what the entry says of its data)
 
 Every section is a dataclass whose defaults are the paper's values (the recipe cites the
 section of each). Unknown keys, missing required keys and wrong types are errors that name the
@@ -77,15 +77,14 @@ class TrainingConfig:
 @dataclass
 class EntryConfig:
     """What the entry says of its data beyond the files (``info.genome``, ``info.weights_origin``;
-    `epizoo list` and the catalogue show them): the genome build of its inputs, and whether the
-    data are epizoo's synthetic benchmark rather than real measurements."""
+    `epizoo list` and the catalogue show them): the genome build of its inputs, ``synthetic`` for
+    a world of `epizoo simulate` (whose weights are then "trained on the synthetic benchmark")."""
 
     genome: str = "unspecified"
-    synthetic: bool = False
 
     @property
     def weights_origin(self) -> str:
-        return "trained on the synthetic benchmark" if self.synthetic else "trained on real data"
+        return "trained on the synthetic benchmark" if self.genome == "synthetic" else "trained on real data"
 
 
 @dataclass
