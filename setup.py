@@ -36,7 +36,7 @@ setup(
     # zoo entries (model.yaml, dataloader.yaml, models.tsv, small weights, an entry's own
     # dataloader.py) travel with the package
     package_data={"epizoo.zoo": ["**/*.yaml", "**/*.tsv", "**/*.txt", "**/*.safetensors", "**/*.json", "**/*.md",
-                                "**/*.j2", "**/*.h5", "**/*.bw", "**/*.py", "**/example_files/*"],
+                                "**/*.j2", "**/*.h5", "**/*.bw", "**/*.py", "**/*.meme", "**/example_files/*"],
                   # the Snakemake workflows that `epizoo workflow` prints or writes
                   "epizoo.plugins": ["veff/workflow/*", "train/templates/*"],
                   "epizoo.examples": ["*"],

@@ -25,7 +25,7 @@ SITE = Path(__file__).resolve().parent / "catalogue_site"
 #: written into every site, so that a later run replaces a catalogue and never another folder
 MARKER = ".epizoo-catalogue"
 BADGES = {"converted": "converted", "trained on real data": "real", "trained on the synthetic benchmark": "synthetic"}
-N_LOGOS = 3
+N_LOGOS = 5
 
 
 def write_catalogue(out: str | Path, entries: list[EntrySummary] | None = None) -> Path:

@@ -185,11 +185,9 @@ def publish(entries: list[Path], zoo: Path, claims_summary: Path | None) -> None
         write_text(target / "README.md", card(target, spec, metrics) + extra)
 
 
-def motifs(entry: Path, cell: str, out: Path, n: int = 3, leiden_runs: int = 10) -> Path:
-    """The entry's ``motifs.meme``: its ``n`` TF-MoDISco patterns with the most seqlets, on
-    ``cell``'s held-out peaks, each named by its best match (or none at q <= 0.05)."""
+def motifs(entry: Path, cell: str, out: Path, n: int = 5, leiden_runs: int = 10) -> Path:
+    """The entry's ``motifs.meme`` from TF-MoDISco on ``cell``'s held-out peaks (`write_entry_motifs`)."""
     from epizoo.cli import main as epizoo
-    from epizoo.dataloaders.motifs import Motif, read_meme, write_meme
 
     world = ensure_world()
     peaks = pd.read_csv(world / "peaks" / f"{cell}.atac.narrowPeak", sep="\t", header=None, usecols=[0, 1, 2])
@@ -200,12 +198,32 @@ def motifs(entry: Path, cell: str, out: Path, n: int = 3, leiden_runs: int = 10)
                    "--target", cell, "--hypothetical", "--out", str(out / "attributions.npz")]) == 0
     assert epizoo(["-q", "motifs", str(out / "attributions.npz"), "--database", str(HOCOMOCO), "--out-dir",
                    str(out / "report"), "--leiden-runs", str(leiden_runs)]) == 0
-    table = pd.read_csv(out / "report" / "motifs.tsv", sep="\t").sort_values("n_seqlets", ascending=False).head(n)
-    patterns = read_meme(out / "report" / "patterns.meme")
+    return write_entry_motifs(entry, out / "report", n)
+
+
+def write_entry_motifs(entry: Path, report: Path, n: int = 5) -> Path:
+    """The ``n`` positive patterns of an ``epizoo motifs`` report with the most seqlets, each named
+    by its best match (or none at q <= 0.05), as the entry's ``motifs.meme``, and a section of its
+    model card that says so."""
+    from epizoo.dataloaders.motifs import Motif, read_meme, write_meme
+
+    table = pd.read_csv(report / "motifs.tsv", sep="\t")
+    table = table[table["pattern"].str.startswith("pos_")].sort_values("n_seqlets", ascending=False).head(n)
+    patterns = read_meme(report / "patterns.meme")
     named = {row.pattern: Motif(row.pattern, f"{row.n_seqlets} seqlets, " + (
         f"{row.target} q {row.q_value:.1g}" if row.q_value <= 0.05 else "no HOCOMOCO match"),
         patterns[row.pattern].probabilities) for row in table.itertuples()}
     write_meme(entry / "motifs.meme", named)
+    card = entry / "README.md"
+    section = ("## Motifs\n\n`motifs.meme` holds the TF-MoDISco patterns with the most seqlets (positive "
+               "contributions), of input x gradient attributions of one cell line's log counts over its peaks on "
+               "chr8 and chr9, which the model never trained on; each is named by its best HOCOMOCO v9 match "
+               "(Tomtom, q <= 0.05). `python experiments/gopher.py motifs zoo/GOPHER/BPNet-base --out "
+               "out/gopher-motifs` remakes it.\n\n| pattern | seqlets | best match | q-value |\n|---|---|---|---|\n"
+               + "".join(f"| {row.pattern} | {row.n_seqlets} | {row.target} | {row.q_value:.2g} |\n"
+                         for row in table.itertuples()))
+    text = card.read_text().split("\n## Motifs\n")[0].rstrip() if card.exists() else ""
+    write_text(card, f"{text}\n\n{section}")
     return entry / "motifs.meme"
 
 
