@@ -6,6 +6,7 @@ A model is named either by its zoo name (``FactorNet/FOXA1/onePeak_DGF``, resolv
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -100,8 +101,22 @@ def get_contract(model: str | Path, dataloader_inputs=None):
 
 def list_entries() -> list[str]:
     """Names of all entries of the zoo, template-group members included."""
-    source = _local_source(ZOO_ROOT)
-    return sorted(source._list_components("model"))
+    return list(_listed_entries(_zoo_signature()))
+
+
+#: the files a listing of the zoo depends on
+LISTING_FILES = ("model.yaml", "models.tsv", "model-template.yaml")
+
+
+def _zoo_signature() -> tuple[tuple[str, int], ...]:
+    """Every file the listing depends on, with its modification time: a new or edited entry makes
+    a new signature (Kipoi's listing renders every template group, ~50 ms, on each call)."""
+    return tuple((str(p), p.stat().st_mtime_ns) for p in sorted(ZOO_ROOT.rglob("model*")) if p.name in LISTING_FILES)
+
+
+@lru_cache(maxsize=4)
+def _listed_entries(signature: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+    return tuple(sorted(_local_source(ZOO_ROOT)._list_components("model")))
 
 
 def get_model(model: str | Path, with_dataloader: bool = True):
