@@ -100,6 +100,8 @@ def test_factornet_learns_the_planted_motif_and_writes_a_checked_entry(tmp_path,
     assert "simulator" in model_yaml["info"]["trained_on"] and "chr4" in model_yaml["info"]["trained_on"]
     assert "auprc" in (entry / "model.yaml").read_text() and "Adam lr 0.001" in model_yaml["info"]["training_procedure"]
     assert model_yaml["schema"]["targets"]["column_labels"] == ["CTCF"]
+    # the run said nothing of its genome: the entry says so, and that it learnt from real data
+    assert (model_yaml["info"]["genome"], model_yaml["info"]["weights_origin"]) == ("unspecified", "trained on real data")
     log = pd.read_csv(entry / "training_log.csv")
     assert log["val_loss"].notna().sum() >= 2
     # provenance names the data by file name and checksum, never by a path of this machine
@@ -113,12 +115,15 @@ def test_factornet_learns_the_planted_motif_and_writes_a_checked_entry(tmp_path,
 
 def test_multi_task_through_the_cli_with_one_thread(tmp_path, world, mirror):
     result = epizoo("-q", "train", "factornet", str(write_config(tmp_path, world, tasks=("CTCF", "FOXA1"), cells=("cellA",))),
-                    "--out", str(tmp_path / "multi"), "--set", "training.max_epochs=1", "--set", "training.threads=1")
+                    "--out", str(tmp_path / "multi"), "--set", "training.max_epochs=1", "--set", "training.threads=1",
+                    "--set", "entry.genome=synthetic")
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("checked with epizoo check and kipoi test"), result.stdout
     model_yaml = yaml.safe_load((tmp_path / "multi" / "model.yaml").read_text())
     assert model_yaml["schema"]["targets"]["column_labels"] == ["CTCF", "FOXA1"]
-    assert yaml.safe_load((tmp_path / "multi" / "config.yaml").read_text())["training"]["threads"] == 1
+    assert model_yaml["info"]["weights_origin"] == "trained on the synthetic benchmark"
+    recorded = yaml.safe_load((tmp_path / "multi" / "config.yaml").read_text())
+    assert recorded["training"]["threads"] == 1 and recorded["entry"] == {"genome": "synthetic"}
 
 
 def test_bf16_mixed_precision_runs_the_forward_pass_in_bf16_on_cpu(tmp_path, world, mirror, monkeypatch):
