@@ -70,6 +70,7 @@ def summarize(name: str) -> EntrySummary:
     info, weights = description.get("info") or {}, (description.get("args") or {}).get("weights") or {}
     root, entry = resolve(name)
     folder = root / entry
+    run = _recorded_run(folder)
     contract = get_contract(name)
     return EntrySummary(
         name=str(name), method=_method(folder, str((description.get("args") or {}).get("architecture", ""))),
@@ -79,8 +80,8 @@ def summarize(name: str) -> EntrySummary:
         outputs=[{"name": s.name, "kind": s.kind, "axes": list(s.axes), "shape": list(s.shape),
                   "tasks": list(s.tasks)} for s in contract.outputs.values()],
         genome=str(info.get("genome", "unspecified")), weights_origin=str(info.get("weights_origin", "unspecified")),
-        weights_source=_weights_source(weights, folder), status=_status(weights, folder),
-        metrics=_headline_metrics(folder), split=_test_split(folder), data=_data_files(folder, weights),
+        weights_source=_weights_source(weights, run), status=_status(weights, folder),
+        metrics=_headline_metrics(folder), split=_test_split(run), data=_data_files(weights, run),
         cite_as=str(info.get("cite_as", "")), license=str(info.get("license", "")),
         variant_effects=contract.sequence is not None,
     )
@@ -109,12 +110,17 @@ def _variant_effects(name: str) -> EntrySummary:
         scores=source.name)
 
 
-def _weights_source(weights: dict, folder: Path) -> str:
+def _recorded_run(folder: Path) -> dict:
+    """The configuration ``epizoo train`` recorded in the entry (``config.yaml``); {} for others."""
+    path = folder / "config.yaml"
+    return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+
+
+def _weights_source(weights: dict, run: dict) -> str:
     if "convert" in weights:
         return "converted from " + CONVERTED_FROM.get(weights["convert"], f"files read by {weights['convert']}")
-    config = folder / "config.yaml"
-    if config.exists():
-        return f"epizoo train {(yaml.safe_load(config.read_text()) or {}).get('recipe', '')}".strip()
+    if run:
+        return f"epizoo train {run.get('recipe', '')}".strip()
     return "weights.safetensors" if weights else ""
 
 
@@ -135,12 +141,9 @@ def _headline_metrics(folder: Path) -> dict[str, float]:
             if "/" not in key and key not in NOT_METRICS}
 
 
-def _test_split(folder: Path) -> str:
+def _test_split(run: dict) -> str:
     """The held-out data the metrics were measured on: the run's ``data.test_*`` settings."""
-    path = folder / "config.yaml"
-    if not path.exists():
-        return ""
-    data = (yaml.safe_load(path.read_text()) or {}).get("data") or {}
+    data = run.get("data") or {}
     return "; ".join(f"{key}: {_listed(value)}" for key, value in data.items() if key.startswith("test_"))
 
 
@@ -148,17 +151,15 @@ def _listed(value: Any) -> str:
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def _data_files(folder: Path, weights: dict) -> list[dict[str, Any]]:
+def _data_files(weights: dict, run: dict) -> list[dict[str, Any]]:
     """The files the weights were made from, ``{file, checksum, url}``: a trained entry's data (from
     its config.yaml; a pre-trained entry by its weights' sha256), a converted entry's published
     files (URL and md5)."""
     if "convert" in weights:
         return [{"file": Path(str(ref.get("url", "")).split("?")[0]).name or role, "checksum": f"md5:{ref.get('md5', '')}",
                  "url": ref.get("url", "")} for role, ref in (weights.get("from") or {}).items()]
-    path = folder / "config.yaml"
     found: list[dict[str, Any]] = []
-    if path.exists():
-        _collect_files((yaml.safe_load(path.read_text()) or {}).get("data"), found)
+    _collect_files(run.get("data"), found)
     return found
 
 

@@ -44,14 +44,17 @@ class _Located:
     def __init__(self, text: str, label: str):
         self.label = label
         self.lines: dict[tuple[str, ...], int] = {}
+        loader = yaml.SafeLoader(text)  # one parse: the node tree gives the lines, and the data
         try:
-            node = yaml.compose(text)
+            node = loader.get_single_node()
+            self.data = (loader.construct_document(node) if node is not None else None) or {}
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark
             raise _Unparsable(Problem(label, (mark.line + 1) if mark else 0, "(file)", f"not valid YAML: {error.problem}",
                                       "correct the YAML syntax at that line")) from None
+        finally:
+            loader.dispose()
         self._index(node, ())
-        self.data = yaml.safe_load(text) or {}
 
     def _index(self, node, path: tuple[str, ...]) -> None:
         if isinstance(node, yaml.MappingNode):
