@@ -23,15 +23,43 @@ def _blocks(language: str) -> list[tuple[str, str]]:
             for lang, body in FENCED.findall(page.read_text()) if lang == language]
 
 
+def shell_pages() -> list[str]:
+    return sorted({page for page, _ in _blocks("bash")})
+
+
+def shell_lines(page: str) -> list[str]:
+    """The shell lines of a page's bash blocks, in order (continuations and quotes that span lines
+    joined, comments dropped); ``page`` relative to the repository."""
+    lines = []
+    for where, body in _blocks("bash"):
+        pending = ""
+        for line in body.replace("\\\n", " ").splitlines() if where == page else []:
+            line = re.sub(r"\s+#\s.*$", "", line).strip()
+            if line.startswith("#") and not pending:
+                continue
+            pending = f"{pending} {line}".strip()
+            if pending and _quotes_closed(pending):
+                lines.append(re.sub(r"\s+", " ", pending))
+                pending = ""
+        assert not pending, f"{page}: a quote is not closed in `{pending}`"
+    return lines
+
+
+def _quotes_closed(line: str) -> bool:
+    try:
+        shlex.split(line)
+    except ValueError:
+        return False
+    return True
+
+
 def _commands() -> list[tuple[str, list[str]]]:
-    """Every `epizoo ...` command line of the pages' bash blocks (continuations joined, comments
-    and shell substitutions dropped)."""
+    """Every `epizoo ...` command line of the pages' bash blocks (shell substitutions as X)."""
     found = []
-    for page, body in _blocks("bash"):
-        for line in body.replace("\\\n", " ").splitlines():
-            line = re.sub(r"\$\([^)]*\)", "X", line.split(" #")[0]).strip()
-            words = shlex.split(line) if line.startswith(("epizoo ", "python -m epizoo ")) else []
-            if words:
+    for page in shell_pages():
+        for line in shell_lines(page):
+            words = shlex.split(re.sub(r"\$\([^)]*\)", "X", line))
+            if words[0] == "epizoo" or words[:3] == ["python", "-m", "epizoo"]:
                 found.append((page, words[words.index("epizoo") + 1:]))
     return found
 
