@@ -34,7 +34,12 @@ and on ``--memory-variants`` SNVs; streaming with bounded buffers keeps the two 
 
     EPIZOO_MIRROR=../shared/data python benchmarks/bench_veff.py \
         [--variants 20000] [--baseline-variants 5000] [--repeats 3] [--memory-variants 1000000] \
-        [--skip-memory | --skip-throughput] [--batch-size 64] [--device cpu|cuda]
+        [--skip-memory | --skip-throughput] [--batch-size 64] [--device cpu|cuda] [--revision d9ea7e6]
+
+``--revision REV`` first compares epizoo end to end with itself as it was at REV: today's code
+against the networks' classes at that revision (same weights, built by git_baseline.py), each run
+in a fresh process (the contenders differ in how they leave malloc, epizoo.cpu_memory), alternating
+for ``--revision-rounds`` rounds (d9ea7e6: FactorNet's forward pass before it ran twice as fast).
 
 The baseline and epizoo (float32, bf16) run ``--repeats`` times each, interleaved round-robin, and
 each one's best run is reported (with the spread of all), so that a load on the machine slows
@@ -330,6 +335,44 @@ def throughput_report(inputs: Inputs, args: argparse.Namespace) -> None:
         print(f"max |difference| of diff scores, {label}: {largest:.2e} ({relative:.1e} of the largest |diff|)")
 
 
+def revision_report(revision: str, n: int, batch_size: int, rounds: int) -> None:
+    """End to end, epizoo today against epizoo with the networks' classes as at ``revision`` (the
+    same weights; its malloc left as it was then), each run in a fresh process, alternating."""
+    from git_baseline import in_rounds
+
+    with tempfile.TemporaryDirectory(prefix="bench_veff_revision_") as folder:
+        inputs = make_inputs(Path(folder), 0, 1_000_000)
+        vcf = write_vcf(inputs, n, 0)
+        results = in_rounds(__file__, ["--revision-run", json.dumps([str(inputs.fasta), str(inputs.dnase), str(vcf)]),
+                                       "--revision", revision, "--batch-size", str(batch_size)], rounds)
+        rates = {name: [r["variants"] / r["seconds"] for r in runs] for name, runs in results.items()}
+        largest, relative = score_difference(Path(results["epizoo"][0]["out"]), Path(results["baseline"][0]["out"]))
+    print(f"\nepizoo.score_variants, {n:,} SNVs, diff with rc_merging=mean, batch {batch_size} variants, CPU: today "
+          f"against the networks at {revision}; best of {rounds} runs, each in its own process, alternating")
+    for name, runs in results.items():
+        share = min(r["forward"] / r["seconds"] for r in runs)
+        print(f"{name:8s}: {max(rates[name]):7,.0f} variants/s ({share:.0%} of the time in the forward pass; "
+              f"every run: {', '.join(f'{r:,.0f}' for r in rates[name])})")
+    print(f"epizoo / baseline: {max(rates['epizoo']) / max(rates['baseline']):.2f}x variants/s; largest |difference| "
+          f"of the diff scores {largest:.1e} ({relative:.1e} of the largest |diff|)")
+
+
+def revision_worker(args: argparse.Namespace) -> dict:
+    """One run of `revision_report`: ``args.worker`` is baseline (networks at ``args.revision``) or epizoo."""
+    from git_baseline import veff_networks_at
+
+    fasta, dnase, vcf = map(Path, json.loads(args.revision_run))
+    inputs = Inputs(fasta, dnase, vcf.parent)
+    if args.worker == "baseline":
+        os.environ["EPIZOO_MALLOC"] = "system"  # as before epizoo.predict set it (epizoo.cpu_memory)
+        with veff_networks_at(args.revision):
+            run = run_epizoo(inputs, vcf, "float32", args.batch_size, "cpu")
+    else:
+        run = run_epizoo(inputs, vcf, "float32", args.batch_size, "cpu")
+    out = run.out.rename(vcf.parent / f"{args.worker}.tsv")
+    return {"variants": run.variants, "seconds": run.seconds, "forward": run.forward, "out": str(out)}
+
+
 def best_of(contenders: dict, repeats: int) -> dict[str, Run]:
     """Run each contender ``repeats`` times, round-robin (so that a passing load slows all of
     them alike), and keep each one's fastest run; the spread of each is printed."""
@@ -357,11 +400,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--device", help="epizoo's device (default: cuda when available)")
     parser.add_argument("--chrom-length", type=int, default=1_000_000, help="bases per simulated chromosome (2)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--revision", help="also compare end to end with the networks as at this git revision "
+                        "(e.g. d9ea7e6, FactorNet before the forward-pass work)")
+    parser.add_argument("--revision-rounds", type=int, default=3)
+    parser.add_argument("--worker", choices=["baseline", "epizoo"], help=argparse.SUPPRESS)
+    parser.add_argument("--revision-run", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
+    if args.worker:
+        print(json.dumps(revision_worker(args)))
+        return
+    if args.revision:
+        revision_report(args.revision, args.variants, args.batch_size, args.revision_rounds)
     with tempfile.TemporaryDirectory(prefix="bench_veff_") as folder:
         inputs = make_inputs(Path(folder), args.seed, args.chrom_length)
         if not args.skip_throughput:

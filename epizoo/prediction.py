@@ -16,6 +16,9 @@ verbose``, the model's device and train/eval mode restored afterwards). tangerme
   the padding dropped, so every forward pass has the same shape and a row's outputs never depend
   on how many other rows came with it. CPU kernels chosen for other shapes round differently, in
   the 7th digit; with fixed shapes a sharded run equals a single run byte for byte.
+
+On the CPU it first sets glibc's malloc to keep freed memory for reuse (`epizoo.cpu_memory`: a
+fresh tensor per operation otherwise page-faults from the system).
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .cpu_memory import reuse_freed_memory
 from .device import autocast, autocast_dtype, resolve_device
 from .progress import progress
 
@@ -76,6 +80,8 @@ def predict(
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     device, precision = resolve_device(device), autocast_dtype(dtype)
+    if device.type == "cpu":
+        reuse_freed_memory()
     outputs = []
     with model_state(model, device), torch.no_grad():
         float_dtype = _float_dtype(model)
