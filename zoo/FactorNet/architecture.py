@@ -126,8 +126,8 @@ class HardSigmoidBiLSTM(nn.Module):
     def _step_weights(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The weights in the order the step uses: gates i, f, o, then the cell input c, with the
         gates' affine part folded in when the gate activation is ``hard_sigmoid`` (clamp(0.2 z +
-        0.5, 0, 1): the step then clamps only). One slice per activation and a clamp instead of
-        three ops halve the step's small operations, which bound the loop's time on a CPU."""
+        0.5, 0, 1): the step then clamps only). One slice per activation and one clamp instead of
+        three operations: fewer passes over the step's tensors."""
         hidden = self.hidden_size
         order = torch.cat([torch.arange(0, 2 * hidden), torch.arange(3 * hidden, 4 * hidden),
                            torch.arange(2 * hidden, 3 * hidden)]).to(self.bias.device)
@@ -141,8 +141,8 @@ class HardSigmoidBiLSTM(nn.Module):
 
     def _activated(self, z: torch.Tensor, in_place: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """Gates i, f, o and the cell input from the step's pre-activations ``z`` (the gates'
-        already scaled for hard_sigmoid); ``in_place`` (no autograd) overwrites ``z``: a fresh
-        tensor per operation costs more than the operation here (it is mapped from the system)."""
+        already scaled for hard_sigmoid); ``in_place`` (no autograd) overwrites ``z`` rather than
+        making a fresh tensor per operation."""
         gates, cell = z[..., :3 * self.hidden_size], z[..., 3 * self.hidden_size:]
         if self.inner_activation_name == "hard_sigmoid":
             gates = gates.clamp_(0.0, 1.0) if in_place else gates.clamp(0.0, 1.0)
@@ -219,7 +219,8 @@ class FactorNet(nn.Module):
     #: Convolution output per chunk on a CPU. The convolution, the time-distributed dense and the
     #: pooling run chunk by chunk, so that the convolution's output (the pass's largest tensor,
     #: 124 kB per window at 32 filters) is read back from the cache rather than from memory: the
-    #: three stages ran twice as fast in 4 MiB chunks as on whole batches (benchmarks/bench_factornet.py).
+    #: three stages ran 1.2x as fast in 4 MiB chunks as on a batch of 256 windows, and 2x with
+    #: malloc's default settings (epizoo.cpu_memory; benchmarks/bench_factornet.py).
     CHUNK_BYTES = 4 << 20
 
     def __init__(self, n_channels: int, seq_len: int, conv_filters: int, conv_width: int,
