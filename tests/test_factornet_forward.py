@@ -68,6 +68,8 @@ def test_the_chunked_convolution_stage_equals_the_whole_batch(monkeypatch):
         assert network._chunk_rows(seq) == 6  # 23 rows: 7 chunks and a last one of 2
         chunked = network(seq)
     torch.testing.assert_close(chunked, whole, rtol=0, atol=1e-6)
+    with torch.no_grad():
+        assert network(seq[:0]).shape == (0, 3)  # an empty BED's batch
 
 
 def test_gradients_flow_through_the_fast_pass(monkeypatch):

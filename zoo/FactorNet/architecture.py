@@ -317,10 +317,10 @@ class FactorNet(nn.Module):
         through the convolution together (see CHUNK_BYTES)."""
         rows = max(1, self._chunk_rows(strands[0]) // len(strands))
         parts: list[list[torch.Tensor]] = [[] for _ in strands]
-        for start in range(0, strands[0].shape[0], rows):
+        for start in range(0, strands[0].shape[0], rows) or [0]:  # an empty batch: one empty chunk
             chunk = [strand[start:start + rows] for strand in strands]
             pooled = self._pooled(torch.cat(chunk) if len(chunk) > 1 else chunk[0])
-            for part, piece in zip(parts, pooled.split(chunk[0].shape[0])):
+            for part, piece in zip(parts, pooled.tensor_split(len(strands))):  # strands have equal rows
                 part.append(piece)
         return [torch.cat(part) if len(part) > 1 else part[0] for part in parts]
 
