@@ -47,3 +47,11 @@ def test_an_export_that_disagrees_is_not_written(tmp_path, monkeypatch):
 def test_check_reports_whether_an_entry_exports():
     report = check_entry("ChromDragoNN/ResNet-mean", kipoi_test=False, export=True)
     assert report.ok and any(line.startswith("exports to ONNX; ONNX Runtime agrees") for line in report.passed)
+
+
+def test_a_factornet_exports_with_a_free_batch_size(tmp_path, mirror):
+    """Its CPU pass runs in chunks of rows; the traced graph must not fix the batch size by them."""
+    from epizoo.export import export_onnx
+
+    exported = export_onnx("FactorNet/FOXA1/onePeak_DGF", tmp_path / "foxa1.onnx")  # checked on another batch size
+    assert exported.max_difference < 1e-5

@@ -306,15 +306,17 @@ class FactorNet(nn.Module):
         return self._max_pool(y)
 
     def _chunk_rows(self, x: torch.Tensor) -> int:
-        """Rows per chunk: all of them off the CPU, else CHUNK_BYTES of convolution output."""
-        if x.device.type != "cpu":
-            return max(1, x.shape[0])
+        """Rows per chunk: CHUNK_BYTES of convolution output."""
         per_row = (self.seq_len - self.config["conv_width"] + 1) * self.conv.out_channels * x.element_size()
         return max(1, self.CHUNK_BYTES // per_row)
 
     def pooled_features(self, *strands: torch.Tensor) -> list[torch.Tensor]:
         """Each strand's pooled features (rows, T, features); the strands' rows of a chunk go
-        through the convolution together (see CHUNK_BYTES)."""
+        through the convolution together (see CHUNK_BYTES). Off the CPU, and in a traced graph
+        (ONNX export: a loop over the rows would fix the batch size), one chunk."""
+        if strands[0].device.type != "cpu" or torch.compiler.is_compiling():
+            pooled, rows = self._pooled(torch.cat(strands)), strands[0].shape[0]
+            return [pooled[k * rows:(k + 1) * rows] for k in range(len(strands))]
         rows = max(1, self._chunk_rows(strands[0]) // len(strands))
         parts: list[list[torch.Tensor]] = [[] for _ in strands]
         for start in range(0, strands[0].shape[0], rows) or [0]:  # an empty batch: one empty chunk
