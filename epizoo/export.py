@@ -7,11 +7,16 @@ with a free batch axis; its inputs keep the entry's names (``seq``, ``expression
 outputs take the contract's (``counts``, ``profile``). The file is then run by ONNX Runtime on
 other inputs, of another batch size, and written only when every output agrees with
 `epizoo.predict` to the tolerance (relative to the output's largest magnitude, when above 1).
+
+With the tf extra, `export_keras` turns that ONNX graph into a Keras 3 model (one
+`epizoo.keras_graph.OnnxGraph` layer), checked the same way, for Keras pipelines without PyTorch.
 """
 from __future__ import annotations
 
 import logging
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,7 +117,78 @@ def _max_difference(path: Path, network: torch.nn.Module, inputs: dict[str, torc
     except Exception as error:
         raise ExportMismatch(f"the ONNX export does not run on {len(next(iter(inputs.values())))} samples: "
                           f"{_root_cause(error)}") from error
+    return _difference(exported, network, inputs)
+
+
+def _difference(exported: list[np.ndarray], network: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> float:
+    """Largest difference of the exported outputs from `epizoo.predict`'s (in the same order),
+    relative to an output's largest magnitude when above 1."""
     raw = predict(network, inputs, device="cpu")
     reference = list(raw.values()) if isinstance(raw, dict) else list(raw) if isinstance(raw, (tuple, list)) else [raw]
     return max(float(np.abs(np.asarray(mine) - theirs.numpy()).max() / max(1.0, float(theirs.abs().max())))
                for mine, theirs in zip(exported, reference))
+
+
+def export_keras(model: str | Path, out: str | Path, tolerance: float = 1e-4) -> Exported:
+    """Export an entry to the Keras 3 file ``out`` (``.keras``): its ONNX export (`export_onnx`,
+    checked) as an `epizoo.keras_graph.OnnxGraph` layer in a functional model with the entry's
+    named inputs and outputs, kept when Keras' outputs on inputs of another batch size agree with
+    `epizoo.predict` to ``tolerance``. Loading it needs keras and ``import epizoo.keras_graph``."""
+    if Path(out).suffix != ".keras":
+        raise ExportError(f"{out}: a Keras 3 model file ends in .keras")
+    with tempfile.TemporaryDirectory() as folder:
+        onnx_export = export_onnx(model, Path(folder) / "network.onnx", tolerance)
+        keras_model = _keras_model(onnx_export.path)
+        inputs = example_inputs(get_contract(model), n=5, seed=1)
+        outputs = keras_model.predict({name: value.numpy() for name, value in inputs.items()}, verbose=0)
+        network = get_model(model, with_dataloader=False).model.eval()
+        difference = _difference([outputs[name] for name in onnx_export.outputs], network, inputs)
+        if difference > tolerance:
+            raise ExportMismatch(f"{model}'s Keras export differs from the PyTorch network by {difference:.3g} "
+                                 f"> {tolerance:g}: not written")
+        saved = Path(folder) / "model.keras"
+        keras_model.save(saved)
+        with atomic_path(out) as tmp:
+            shutil.move(saved, tmp)
+    return Exported(Path(out), onnx_export.inputs, onnx_export.outputs, difference)
+
+
+def _keras_model(onnx_file: Path):
+    """The ONNX graph as a functional Keras model: one `OnnxGraph` layer, its large initializers as
+    the layer's weights."""
+    import keras
+    import onnx
+    from onnx import numpy_helper
+
+    from epizoo.keras_graph import CONSTANT_SIZE, OnnxGraph
+
+    graph = onnx.load(str(onnx_file)).graph
+    arrays = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
+    nodes = []
+    for node in graph.node:
+        if node.op_type == "Constant":
+            arrays[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+            continue
+        attributes = {a.name: _attribute(onnx.helper.get_attribute_value(a)) for a in node.attribute}
+        nodes.append({"op": node.op_type, "inputs": list(node.input), "outputs": list(node.output), "attributes": attributes})
+    large = {name: array for name, array in arrays.items() if array.size > CONSTANT_SIZE and array.dtype.kind == "f"}
+    constants = {name: {"value": array.tolist(), "dtype": str(array.dtype)} for name, array in arrays.items() if name not in large}
+    layer = OnnxGraph(nodes, [i.name for i in graph.input], [o.name for o in graph.output], constants,
+                      [[name, list(array.shape)] for name, array in large.items()], name="onnx_graph")
+    layer.set_weights(list(large.values()))
+    inputs = {i.name: keras.Input(shape=tuple(d.dim_value or None for d in i.type.tensor_type.shape.dim[1:]), name=i.name,
+                                  dtype=onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type).name)
+              for i in graph.input}
+    return keras.Model(inputs, layer(inputs))
+
+
+def _attribute(value: Any) -> Any:
+    """An ONNX attribute's value as plain data (strings decoded, a tensor as its values and dtype)."""
+    from onnx import TensorProto, numpy_helper
+
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, TensorProto):
+        array = numpy_helper.to_array(value)
+        return {"value": array.tolist(), "dtype": str(array.dtype)}
+    return list(value) if isinstance(value, (list, tuple)) else value

@@ -55,3 +55,44 @@ def test_a_factornet_exports_with_a_free_batch_size(tmp_path, mirror):
 
     exported = export_onnx("FactorNet/FOXA1/onePeak_DGF", tmp_path / "foxa1.onnx")  # checked on another batch size
     assert exported.max_difference < 1e-5
+
+
+LOAD_AND_PREDICT = """
+import sys, keras, numpy as np
+import epizoo.keras_graph  # registers the layer
+model = keras.saving.load_model(sys.argv[1])
+inputs = dict(np.load(sys.argv[2]))
+outputs = model.predict(inputs, verbose=0)
+np.savez(sys.argv[3], **outputs)
+print("torch imported:", "torch" in sys.modules)
+"""
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("entry", ["GOPHER/BPNet-base", "FactorNet/FOXA1/onePeak_DGF"])
+def test_a_keras_export_loads_and_predicts_without_pytorch(entry, tmp_path, mirror, capsys):
+    """A profile model with two heads, and FactorNet (an LSTM's loop, shapes computed from the batch)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "model.keras"
+    assert main(["export", entry, str(out)]) == 0
+    assert "Keras agrees with PyTorch" in capsys.readouterr().out
+    inputs = example_inputs(get_contract(entry), n=6, seed=9)  # another batch size than checked
+    np.savez(tmp_path / "inputs.npz", **{name: value.numpy() for name, value in inputs.items()})
+    done = subprocess.run([sys.executable, "-c", LOAD_AND_PREDICT, str(out), str(tmp_path / "inputs.npz"),
+                           str(tmp_path / "outputs.npz")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "torch imported: False" in done.stdout
+    expected = predict(get_model(entry, with_dataloader=False).model, inputs, device="cpu")
+    expected = expected if isinstance(expected, dict) else {next(iter(get_contract(entry).outputs)): expected}
+    outputs = np.load(tmp_path / "outputs.npz")
+    for name, value in expected.items():
+        np.testing.assert_allclose(outputs[name], value.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_a_keras_file_must_say_so(tmp_path):
+    from epizoo.export import ExportError, export_keras
+
+    with pytest.raises(ExportError, match="ends in .keras"):
+        export_keras("TFTransfer/JUND_finetuned", tmp_path / "model.h5")
