@@ -37,8 +37,8 @@ from .contract import Contract, example_inputs
 from .entry_yaml import entry_yaml_problems
 from .machine_paths import machine_paths
 from .prediction import predict
-from .registry import (get_contract, get_model, get_model_description, group_root, model_yaml, model_yaml_text,
-                       resolve)
+from .registry import (dataloader_yaml_text, get_contract, get_model, get_model_description, group_root, model_yaml,
+                       model_yaml_text, resolve)
 
 
 @dataclass
@@ -130,9 +130,7 @@ def _guarded(check, model, report: CheckReport) -> bool:
 
 
 def _check_yaml(model, report: CheckReport) -> None:
-    text, label = model_yaml_text(model)
-    root, name = resolve(model)
-    problems = entry_yaml_problems(root / name, text, label)
+    problems = entry_yaml_problems(model_yaml_text(model), dataloader_yaml_text(model))
     report.problems.extend(str(problem) for problem in problems)
     if not problems:
         report.passed.append("model.yaml and dataloader.yaml hold every required field and no unknown one")

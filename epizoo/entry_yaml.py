@@ -7,7 +7,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
@@ -181,11 +180,8 @@ def _array_problems(located: _Located, path: tuple[str, ...], array: dict, kinds
     return problems
 
 
-def entry_yaml_problems(folder: Path, model_text: str, label: str) -> list[Problem]:
-    """The problems of an entry's model.yaml (its text, as Kipoi reads it) and of its own
-    dataloader.yaml, when it has one."""
-    problems = model_yaml_problems(model_text, label)
-    dataloader = folder / "dataloader.yaml"
-    if dataloader.exists():
-        problems += dataloader_yaml_problems(dataloader.read_text(), str(dataloader.name))
-    return problems
+def entry_yaml_problems(model: tuple[str, str], dataloader: tuple[str, str] | None) -> list[Problem]:
+    """The problems of an entry's model.yaml and dataloader.yaml, each ``(text, label)`` as Kipoi
+    reads it (a template group's, rendered for the entry); ``dataloader`` None: it has none of its own."""
+    problems = model_yaml_problems(*model)
+    return problems + (dataloader_yaml_problems(*dataloader) if dataloader else [])

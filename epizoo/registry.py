@@ -76,17 +76,31 @@ def model_yaml(model: str | Path) -> dict:
 def model_yaml_text(model: str | Path) -> tuple[str, str]:
     """``(text, label)`` of an entry's model.yaml: the file's, or for a template-group member
     the text rendered from its row (labelled so that a message can name the template and row)."""
+    return _entry_file_text(model, "model")
+
+
+def dataloader_yaml_text(model: str | Path) -> tuple[str, str] | None:
+    """``(text, label)`` of an entry's own dataloader.yaml, or of its template group's
+    dataloader-template.yaml rendered from its row; None when it has neither."""
+    return _entry_file_text(model, "dataloader")
+
+
+def _entry_file_text(model: str | Path, kind: str) -> tuple[str, str] | None:
+    """An entry's ``{kind}.yaml``, or its group's ``{kind}-template.yaml`` rendered from its row."""
     root, name = resolve(model)
     folder = root / name
-    if (folder / "model.yaml").exists():
-        return (folder / "model.yaml").read_text(), "model.yaml"
+    if (folder / f"{kind}.yaml").exists():
+        return (folder / f"{kind}.yaml").read_text(), f"{kind}.yaml"
+    group = group_root(folder)
+    if group is None or group == folder or not (group / f"{kind}-template.yaml").exists():
+        return None
     from epizoo.entry_writing import render_template
 
-    group = group_root(folder)
     table = _group_table(group)
     member = str(folder.relative_to(group))
     row = table[table["model"] == member].iloc[0].to_dict()
-    return render_template(group / "model-template.yaml", row), f"model-template.yaml (row {member} of models.tsv, rendered)"
+    return (render_template(group / f"{kind}-template.yaml", row),
+            f"{kind}-template.yaml (row {member} of models.tsv, rendered)")
 
 
 def get_contract(model: str | Path, dataloader_inputs=None):

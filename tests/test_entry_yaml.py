@@ -78,3 +78,24 @@ def test_check_finds_a_machine_path_and_reports_in_json(tmp_path, capsys):
     assert any(p.startswith("model.yaml:") and "postprocessing: unknown key" in p for p in report["problems"])
     assert any(p.startswith("variant effects apply to seq") for p in report["passed"])
     assert "attributions of seq are finite and shaped as the inputs" in report["passed"]
+
+
+def test_a_template_members_dataloader_is_its_groups_template_rendered_and_checked(tmp_path):
+    """A member of a Kipoi template group has no dataloader.yaml: its group's
+    dataloader-template.yaml, rendered from its row of models.tsv, is what Kipoi reads and checks."""
+    from epizoo.check import CheckReport, _check_yaml
+    from epizoo.registry import dataloader_yaml_text
+
+    group = tmp_path / "Group"
+    group.mkdir()
+    (group / "models.tsv").write_text("model\tlength\nA\t100\n")
+    (group / "model-template.yaml").write_text(MODEL.replace("(100, 4)", "({{ length }}, 4)"))
+    (group / "dataloader-template.yaml").write_text(
+        "type: Dataset\ndefined_as: dataloader.py::Loader\nargs:\n  fasta_file: {example: x.fa}\n"
+        "info: {doc: windows of {{ length }} bp}\noutput_schema: {inputs: {seq: {shape: ({{ length }}, 4)}}}\n")
+    text, label = dataloader_yaml_text(group / "A")
+    assert "windows of 100 bp" in text and label == "dataloader-template.yaml (row A of models.tsv, rendered)"
+    report = CheckReport("Group/A")
+    _check_yaml(group / "A", report)
+    assert any(p.startswith("dataloader-template.yaml (row A of models.tsv, rendered):4: args.fasta_file: has no doc")
+               for p in report.problems), report.problems
