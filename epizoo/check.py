@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 
 from .contract import Contract, example_inputs
+from .entry_summary import held_out_split
 from .entry_yaml import entry_yaml_problems
 from .machine_paths import machine_paths
 from .prediction import predict
@@ -70,7 +71,7 @@ def check_entry(model: str | Path, kipoi_test: bool = True, export: bool = False
         report.problems.append(str(error))
         return report
     _guarded(_check_machine_paths, model, report)
-    for check in (_check_yaml, _check_description, _check_contract, _check_model, _check_plugins,
+    for check in (_check_yaml, _check_metrics, _check_description, _check_contract, _check_model, _check_plugins,
                   _check_cross_conversion):
         if not _guarded(check, model, report):
             return report
@@ -149,6 +150,18 @@ def _check_machine_paths(model, report: CheckReport) -> None:
                                "file name and sha256 (the weights' metadata too: re-save them)")
     else:
         report.passed.append("no file names a path of the machine that made it")
+
+
+def _check_metrics(model, report: CheckReport) -> None:
+    """Held-out metrics say which data they were measured on."""
+    root, name = resolve(model)
+    if not (root / name / "metrics.json").exists():
+        return
+    if not held_out_split(root / name):
+        report.problems.append('metrics.json: the held-out data are not said. Fix: add "split": "what was held out '
+                               '(e.g. chr8 and chr9, never trained on)" to metrics.json')
+    else:
+        report.passed.append("metrics.json says the split its metrics were measured on")
 
 
 def _check_description(model, report: CheckReport) -> None:

@@ -24,8 +24,9 @@ CONVERTED_FROM = {
     "factornet-kipoi": "Kipoi's re-save (Zenodo record 1466084)",
 }
 VARIANT_EFFECTS = "VariantEffects/"
-#: keys of metrics.json that describe the test set rather than measure the model
-NOT_METRICS = ("positives",)
+#: keys of metrics.json that describe the test set rather than measure the model ("split": the
+#: held-out data, said by an entry that `epizoo train` did not make)
+NOT_METRICS = ("positives", "split")
 #: the metrics the README's table shows (all of them are in `epizoo list --json` and the catalogue)
 HEADLINE = ("auroc", "auprc", "pearson", "pearson_whole", "mse")
 
@@ -81,7 +82,7 @@ def summarize(name: str) -> EntrySummary:
                   "tasks": list(s.tasks)} for s in contract.outputs.values()],
         genome=str(info.get("genome", "unspecified")), weights_origin=str(info.get("weights_origin", "unspecified")),
         weights_source=_weights_source(weights, run), status=_status(weights, folder),
-        metrics=_headline_metrics(folder), split=_test_split(run), data=_data_files(weights, run),
+        metrics=_headline_metrics(folder), split=held_out_split(folder, run), data=_data_files(weights, run),
         cite_as=str(info.get("cite_as", "")), license=str(info.get("license", "")),
         variant_effects=contract.sequence is not None,
     )
@@ -132,19 +133,22 @@ def _status(weights: dict, folder: Path) -> str:
     return "fetched" if "convert" in weights or "download" in weights else "missing weights"
 
 
+def _metrics_file(folder: Path) -> dict:
+    path = folder / "metrics.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def _headline_metrics(folder: Path) -> dict[str, float]:
     """The test metrics over all tasks (``metrics.json`` keys without a ``/task`` part)."""
-    path = folder / "metrics.json"
-    if not path.exists():
-        return {}
-    return {key: float(value) for key, value in json.loads(path.read_text()).items()
-            if "/" not in key and key not in NOT_METRICS}
+    return {key: float(value) for key, value in _metrics_file(folder).items() if "/" not in key and key not in NOT_METRICS}
 
 
-def _test_split(run: dict) -> str:
-    """The held-out data the metrics were measured on: the run's ``data.test_*`` settings."""
-    data = run.get("data") or {}
-    return "; ".join(f"{key}: {_listed(value)}" for key, value in data.items() if key.startswith("test_"))
+def held_out_split(folder: Path, run: dict | None = None) -> str:
+    """The held-out data the metrics were measured on: the recorded run's ``data.test_*`` settings,
+    else what metrics.json says under ``split``."""
+    data = (_recorded_run(folder) if run is None else run).get("data") or {}
+    recorded = "; ".join(f"{key}: {_listed(value)}" for key, value in data.items() if key.startswith("test_"))
+    return recorded or str(_metrics_file(folder).get("split", ""))
 
 
 def _listed(value: Any) -> str:

@@ -71,3 +71,21 @@ def test_a_state_of_another_network_is_refused_before_anything_is_written(tmp_pa
 def test_the_template_refuses_answers_an_entry_cannot_have(tmp_path, capfd):
     assert main(["-q", "new", "MyModel", "--no-input", "--out", str(tmp_path), "--set", "sequence_length=long"]) == 2
     assert "sequence_length 'long'" in capfd.readouterr().err and not (tmp_path / "MyModel").exists()
+
+
+def test_held_out_metrics_must_say_their_split(tmp_path, monkeypatch):
+    import json
+
+    from epizoo.entry_summary import summarize
+
+    monkeypatch.setenv("EPIZOO_CACHE", str(tmp_path / "cache"))
+    entry = _new(tmp_path, "MyModel")
+    save_file(_trained_state(entry, steps=1), str(tmp_path / "state.safetensors"))
+    assert main(["-q", "weights", str(entry), str(tmp_path / "state.safetensors")]) == 0
+    (entry / "metrics.json").write_text(json.dumps({"auroc": 0.91}))
+    report = check_entry(entry, kipoi_test=False)
+    assert any(problem.startswith("metrics.json: the held-out data are not said") for problem in report.problems)
+    (entry / "metrics.json").write_text(json.dumps({"auroc": 0.91, "split": "chr8 and chr9, never trained on"}))
+    assert check_entry(entry, kipoi_test=False).ok
+    summary = summarize(entry)
+    assert summary.metrics == {"auroc": 0.91} and summary.split == "chr8 and chr9, never trained on"
