@@ -80,12 +80,11 @@ def time_kipoi_cli(bed: Path, batch_size: int, out: Path) -> float:
 
 
 # -- forward pass ------------------------------------------------------------------------------
-def stage_flops(config: dict, rows: int) -> dict[str, float]:
+def stage_flops(network, rows: int) -> dict[str, float]:
     """Floating-point operations (multiply-adds x 2) of each stage for ``rows`` strand windows."""
-    conv_len = config["seq_len"] - config["conv_width"] + 1
-    features = config["td_units"] or config["conv_filters"]
-    steps = (conv_len - config["pool"]) // config["pool_stride"] + 1
-    hidden = config["lstm_units"]
+    config = network.config
+    conv_len, steps = network.conv_length(network.seq_len), network.pooled_length(network.seq_len)
+    features, hidden = config["td_units"] or config["conv_filters"], config["lstm_units"]
     flops = {"conv": conv_len * config["conv_filters"] * config["conv_width"] * config["n_channels"],
              "td": conv_len * config["conv_filters"] * (config["td_units"] or 0),
              "pool": 0,
@@ -163,7 +162,7 @@ def forward_report(args: argparse.Namespace) -> None:
                          "--baseline", args.baseline], args.rounds)
     best = {name: {key: min(r[key] for r in runs) for key in runs[0] if key != "outputs"} for name, runs in results.items()}
     difference = max(abs(x - y) for x, y in zip(results["epizoo"][0]["outputs"], results["baseline"][0]["outputs"]))
-    flops = stage_flops(get_model(ENTRY, with_dataloader=False).model.config, 2 * args.batch_size)
+    flops = stage_flops(get_model(ENTRY, with_dataloader=False).model, 2 * args.batch_size)
     total = sum(flops.values())
     print(f"{ENTRY}: batch {args.batch_size} windows x 2 strands, {torch.get_num_threads()} threads, CPU; "
           f"best of {args.rounds} processes x {args.repeats} interleaved rounds each; baseline = FactorNet at {args.baseline}")

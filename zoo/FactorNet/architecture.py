@@ -272,9 +272,13 @@ class FactorNet(nn.Module):
         self._out_act = _activation(output_activation)
         self.eval()
 
+    def conv_length(self, seq_len: int) -> int:
+        """Positions after the valid convolution."""
+        return seq_len - self.config["conv_width"] + 1
+
     def pooled_length(self, seq_len: int) -> int:
         """Steps after the valid convolution and the valid max pooling."""
-        conv_len = seq_len - self.config["conv_width"] + 1
+        conv_len = self.conv_length(seq_len)
         if conv_len < self.pool:
             raise ValueError(f"sequence length {seq_len} is too short for this network")
         return (conv_len - self.pool) // self.pool_stride + 1
@@ -307,7 +311,7 @@ class FactorNet(nn.Module):
 
     def _chunk_rows(self, x: torch.Tensor) -> int:
         """Rows per chunk: CHUNK_BYTES of convolution output."""
-        per_row = (self.seq_len - self.config["conv_width"] + 1) * self.conv.out_channels * x.element_size()
+        per_row = self.conv_length(self.seq_len) * self.conv.out_channels * x.element_size()
         return max(1, self.CHUNK_BYTES // per_row)
 
     def pooled_features(self, *strands: torch.Tensor) -> list[torch.Tensor]:
